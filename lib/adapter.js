@@ -1,0 +1,92 @@
+'use strict';
+
+const { NativeAdapter, adapterMethods } = require('../binding.js');
+const { AdapterError, messageOf } = require('./errors.js');
+const { encode, decode } = require('./codec.js');
+const { MemoryStore, RedisStore, kNative, toKeyValue, storeBridge } = require('./stores.js');
+
+const DEFAULT_TIMEOUT = 10000;
+
+// The options the native core reads; everything else is ignored.
+const NATIVE_OPTIONS = [
+  'secret',
+  'baseUrl',
+  'timeout',
+  'retries',
+  'retryDelay',
+  'keyPrefix',
+  'autoCreateUser',
+  'autoUpdateUser',
+  'autoDeleteUser',
+];
+
+function nativeAdapter(options) {
+  if (options === null || typeof options !== 'object') {
+    throw new AdapterError(
+      'CONFIG',
+      'ChatBotKitPartnerAdapter needs an options object with `secret` and `store`',
+    );
+  }
+  const picked = {};
+  for (const name of NATIVE_OPTIONS) {
+    if (options[name] !== undefined) picked[name] = options[name];
+  }
+  if (typeof picked.secret !== 'string' || picked.secret.trim() === '') {
+    throw new AdapterError('CONFIG', '`secret` (the ChatBotKit partner secret) is required');
+  }
+  const { store } = options;
+  let json;
+  try {
+    json = JSON.stringify(picked);
+  } catch (e) {
+    throw new AdapterError('CONFIG', `options: ${messageOf(e)}`);
+  }
+  try {
+    if (store instanceof MemoryStore) return NativeAdapter.withMemoryStore(json, store[kNative]);
+    if (store instanceof RedisStore) return NativeAdapter.withRedisStore(json, store[kNative]);
+    const kv = toKeyValue(store);
+    const timeout = typeof picked.timeout === 'number' ? picked.timeout : DEFAULT_TIMEOUT;
+    return NativeAdapter.withJsStore(
+      json,
+      storeBridge(kv),
+      typeof kv.getdel === 'function',
+      timeout,
+    );
+  } catch (e) {
+    if (e instanceof AdapterError) throw e;
+    throw new AdapterError('CONFIG', messageOf(e));
+  }
+}
+
+function toError(error) {
+  return new AdapterError(error.code, error.message, error);
+}
+
+/**
+ * The Auth.js / NextAuth.js adapter: users are ChatBotKit partner users,
+ * everything else lives in `options.store`. Returns a plain object of
+ * functions that do not depend on `this`, as Auth.js calls them unbound.
+ */
+function ChatBotKitPartnerAdapter(options) {
+  const native = nativeAdapter(options);
+  const adapter = {};
+  for (const name of adapterMethods()) {
+    adapter[name] = async (...args) => {
+      let json;
+      try {
+        json = encode(args);
+      } catch (e) {
+        throw new AdapterError(
+          'INVALID_INPUT',
+          `${name}: the arguments cannot be serialised (${messageOf(e)})`,
+        );
+      }
+      const envelope = decode(await native.call(name, json));
+      if (envelope.error) throw toError(envelope.error);
+      return envelope.ok;
+    };
+  }
+  return adapter;
+}
+
+module.exports = { ChatBotKitPartnerAdapter };

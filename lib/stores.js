@@ -1,0 +1,220 @@
+'use strict';
+
+const { NativeMemoryStore, NativeRedisStore } = require('../binding.js');
+const { AdapterError, messageOf } = require('./errors.js');
+
+/** Where the native handle of a native store hides (not enumerable). */
+const kNative = Symbol('nextauth-chatbotkit.native');
+
+/**
+ * The store contract: async get / set(key, value, { px }) / del, and
+ * optionally getdel. Subclass it, or pass any object of that shape.
+ */
+class Store {
+  async get(_key) {
+    throw new Error('Store.get is not implemented');
+  }
+
+  async set(_key, _value, _options) {
+    throw new Error('Store.set is not implemented');
+  }
+
+  async del(_key) {
+    throw new Error('Store.del is not implemented');
+  }
+}
+
+function parse(text) {
+  return text == null ? null : JSON.parse(text);
+}
+
+function ttlOf(options) {
+  const px = options && options.px;
+  return typeof px === 'number' && Number.isFinite(px) && px > 0 ? px : undefined;
+}
+
+/** The native in-memory store: for development and tests, one process only. */
+class MemoryStore extends Store {
+  constructor() {
+    super();
+    Object.defineProperty(this, kNative, { value: new NativeMemoryStore() });
+  }
+
+  async get(key) {
+    return parse(this[kNative].get(String(key)));
+  }
+
+  async set(key, value, options) {
+    this[kNative].set(String(key), JSON.stringify(value), ttlOf(options));
+  }
+
+  async del(key) {
+    this[kNative].del(String(key));
+  }
+
+  async getdel(key) {
+    return parse(this[kNative].getdel(String(key)));
+  }
+
+  /** Entries held (expired ones not yet swept included). */
+  get size() {
+    return this[kNative].size;
+  }
+
+  /** Drops every expired entry now (it also happens by itself as it grows). */
+  sweep() {
+    this[kNative].sweep();
+  }
+
+  clear() {
+    this[kNative].clear();
+  }
+}
+
+/**
+ * The native Redis store: `new RedisStore({ url })` for one server
+ * (redis:// or rediss://), `new RedisStore({ cluster: [urls] })` for a
+ * Redis Cluster. Connects on first use and reconnects by itself.
+ */
+class RedisStore extends Store {
+  constructor(options = {}) {
+    super();
+    const { url, cluster, timeout, keyPrefix } = options || {};
+    let native;
+    try {
+      native = new NativeRedisStore(JSON.stringify({ url, cluster, timeout, keyPrefix }));
+    } catch (e) {
+      throw new AdapterError('CONFIG', messageOf(e));
+    }
+    Object.defineProperty(this, kNative, { value: native });
+  }
+
+  async command(op, key, value, ttl) {
+    const envelope = JSON.parse(await this[kNative].command(op, String(key), value, ttl));
+    if (envelope.error) {
+      throw new AdapterError(envelope.error.code, envelope.error.message);
+    }
+    return envelope.ok;
+  }
+
+  async get(key) {
+    return parse(await this.command('get', key));
+  }
+
+  async set(key, value, options) {
+    await this.command('set', key, JSON.stringify(value), ttlOf(options));
+  }
+
+  async del(key) {
+    await this.command('del', key);
+  }
+
+  async getdel(key) {
+    return parse(await this.command('getdel', key));
+  }
+
+  /** Closes the connection. Optional: an idle process exits without it. */
+  close() {
+    this[kNative].close();
+  }
+}
+
+/** Text for Rust from whatever a JS store returned. */
+function toText(value) {
+  if (value == null) return null;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function isIoRedis(client) {
+  return typeof client.pipeline === 'function' && typeof client.defineCommand === 'function';
+}
+
+function isNodeRedis(client) {
+  return typeof client.sendCommand === 'function' && 'isOpen' in client;
+}
+
+/**
+ * The store as { get, set, del, getdel? } with the `{ px }` contract.
+ * ioredis (`set(k, v, 'PX', ms)`) and node-redis (`set(k, v, { PX: ms })`)
+ * are string stores, so values go in as JSON text; `{ px }`-shaped clients
+ * (Upstash, Vercel KV, plain objects) get the values as objects.
+ */
+function toKeyValue(store) {
+  if (store === null || (typeof store !== 'object' && typeof store !== 'function')) {
+    throw new AdapterError(
+      'CONFIG',
+      '`store` is required: a MemoryStore, a RedisStore, or an object with async get/set/del',
+    );
+  }
+  if (isIoRedis(store)) {
+    return {
+      get: (key) => store.get(key),
+      set: (key, value, options) => {
+        const text = JSON.stringify(value);
+        const px = ttlOf(options);
+        return px === undefined ? store.set(key, text) : store.set(key, text, 'PX', Math.ceil(px));
+      },
+      del: (key) => store.del(key),
+      getdel: (key) => store.getdel(key),
+    };
+  }
+  if (isNodeRedis(store)) {
+    return {
+      get: (key) => store.get(key),
+      set: (key, value, options) => {
+        const text = JSON.stringify(value);
+        const px = ttlOf(options);
+        return px === undefined
+          ? store.set(key, text)
+          : store.set(key, text, { PX: Math.ceil(px) });
+      },
+      del: (key) => store.del(key),
+      getdel: (key) => store.getDel(key),
+    };
+  }
+  for (const method of ['get', 'set', 'del']) {
+    if (typeof store[method] !== 'function') {
+      throw new AdapterError(
+        'CONFIG',
+        `the store has no ${method}() method: it needs async get, set(key, value, { px }) and del`,
+      );
+    }
+  }
+  return {
+    get: (key) => store.get(key),
+    set: (key, value, options) =>
+      options ? store.set(key, value, options) : store.set(key, value),
+    del: (key) => store.del(key),
+    getdel: typeof store.getdel === 'function' ? (key) => store.getdel(key) : undefined,
+  };
+}
+
+/**
+ * The function Rust calls for each operation on a JS store. It never lets a
+ * non-Error escape: whatever the store throws becomes an Error whose message
+ * Rust turns into a STORE error.
+ */
+function storeBridge(kv) {
+  return async function bridge({ op, key, value, px }) {
+    try {
+      switch (op) {
+        case 'get':
+          return toText(await kv.get(key));
+        case 'getdel':
+          return toText(await kv.getdel(key));
+        case 'set':
+          await kv.set(key, JSON.parse(value), px != null ? { px } : undefined);
+          return null;
+        case 'del':
+          await kv.del(key);
+          return null;
+        default:
+          throw new Error(`unknown store operation ${op}`);
+      }
+    } catch (e) {
+      throw new Error(messageOf(e));
+    }
+  };
+}
+
+module.exports = { Store, MemoryStore, RedisStore, kNative, toKeyValue, storeBridge };

@@ -1,0 +1,106 @@
+//! Every store key the adapter uses, in one place. The layout is part of the
+//! public contract (documented in the README) and stable across releases.
+//!
+//! Each variable part is percent-encoded (so `:`, `{` and `}` inside ids
+//! cannot collide with the separators or the Redis Cluster hash tag). Keys of
+//! one user's indexes carry the user id as hash tag, `{...}`, so they share a
+//! cluster slot.
+
+use crate::partner::encode_segment;
+
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    pub fn verification_token(&self, identifier: &str, token: &str) -> String {
+        format!(
+            "{}verification:{{{}}}:{}",
+            self.prefix,
+            encode_segment(identifier),
+            encode_segment(token)
+        )
+    }
+
+    pub fn account(&self, provider: &str, provider_account_id: &str) -> String {
+        format!(
+            "{}account:{}:{}",
+            self.prefix,
+            encode_segment(provider),
+            encode_segment(provider_account_id)
+        )
+    }
+
+    pub fn session(&self, session_token: &str) -> String {
+        format!("{}session:{}", self.prefix, encode_segment(session_token))
+    }
+
+    pub fn authenticator(&self, credential_id: &str) -> String {
+        format!(
+            "{}authenticator:{}",
+            self.prefix,
+            encode_segment(credential_id)
+        )
+    }
+
+    /// The set of a user's record keys of one kind (`accounts`, `sessions`,
+    /// `authenticators`).
+    pub fn user_index(&self, user_id: &str, kind: IndexKind) -> String {
+        format!(
+            "{}user:{{{}}}:{}",
+            self.prefix,
+            encode_segment(user_id),
+            kind.name()
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexKind {
+    Accounts,
+    Sessions,
+    Authenticators,
+}
+
+impl IndexKind {
+    pub const ALL: [IndexKind; 3] = [
+        IndexKind::Accounts,
+        IndexKind::Sessions,
+        IndexKind::Authenticators,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            IndexKind::Accounts => "accounts",
+            IndexKind::Sessions => "sessions",
+            IndexKind::Authenticators => "authenticators",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout() {
+        let k = Keys::new("app:");
+        assert_eq!(k.session("abc"), "app:session:abc");
+        assert_eq!(k.account("git:hub", "1"), "app:account:git%3Ahub:1");
+        assert_eq!(
+            k.user_index("u{1}", IndexKind::Sessions),
+            "app:user:{u%7B1%7D}:sessions"
+        );
+        assert_eq!(
+            k.verification_token("a@b.co", "t"),
+            "app:verification:{a%40b%2Eco}:t"
+        );
+        assert_eq!(k.authenticator("c/d"), "app:authenticator:c%2Fd");
+    }
+}

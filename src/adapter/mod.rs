@@ -1,0 +1,114 @@
+//! Auth.js adapter semantics on top of the partner client and the store.
+//! Users live in ChatBotKit (`users`); everything else lives in the store
+//! (`records`). Methods take and return JSON values in the Auth.js shapes,
+//! with dates tagged as described in `input`.
+
+mod input;
+mod keys;
+mod records;
+mod users;
+
+pub use input::{as_date_ms, date_value};
+pub use keys::{IndexKind, Keys};
+
+use crate::error::{Error, Result};
+use crate::partner::PartnerClient;
+use crate::store::Store;
+use serde_json::Value;
+
+#[derive(Clone, Debug)]
+pub struct Lifecycle {
+    pub auto_create_user: bool,
+    pub auto_update_user: bool,
+    pub auto_delete_user: bool,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Self {
+            auto_create_user: false,
+            auto_update_user: true,
+            auto_delete_user: false,
+        }
+    }
+}
+
+pub struct Adapter {
+    partner: PartnerClient,
+    store: Store,
+    keys: Keys,
+    lifecycle: Lifecycle,
+}
+
+/// The Auth.js adapter methods this adapter implements, in contract order.
+pub const METHODS: &[&str] = &[
+    "createUser",
+    "getUser",
+    "getUserByEmail",
+    "getUserByAccount",
+    "updateUser",
+    "deleteUser",
+    "linkAccount",
+    "unlinkAccount",
+    "getAccount",
+    "createSession",
+    "getSessionAndUser",
+    "updateSession",
+    "deleteSession",
+    "createVerificationToken",
+    "useVerificationToken",
+    "createAuthenticator",
+    "getAuthenticator",
+    "listAuthenticatorsByUserId",
+    "updateAuthenticatorCounter",
+];
+
+impl Adapter {
+    pub fn new(
+        partner: PartnerClient,
+        store: Store,
+        key_prefix: &str,
+        lifecycle: Lifecycle,
+    ) -> Self {
+        Self {
+            partner,
+            store,
+            keys: Keys::new(key_prefix),
+            lifecycle,
+        }
+    }
+
+    pub fn partner(&self) -> &PartnerClient {
+        &self.partner
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs one adapter method by its Auth.js name with positional arguments.
+    pub async fn call(&self, method: &str, args: &[Value]) -> Result<Value> {
+        match method {
+            "createUser" => self.create_user(args).await,
+            "getUser" => self.get_user(args).await,
+            "getUserByEmail" => self.get_user_by_email(args).await,
+            "getUserByAccount" => self.get_user_by_account(args).await,
+            "updateUser" => self.update_user(args).await,
+            "deleteUser" => self.delete_user(args).await,
+            "linkAccount" => self.link_account(args).await,
+            "unlinkAccount" => self.unlink_account(args).await,
+            "getAccount" => self.get_account(args).await,
+            "createSession" => self.create_session(args).await,
+            "getSessionAndUser" => self.get_session_and_user(args).await,
+            "updateSession" => self.update_session(args).await,
+            "deleteSession" => self.delete_session(args).await,
+            "createVerificationToken" => self.create_verification_token(args).await,
+            "useVerificationToken" => self.use_verification_token(args).await,
+            "createAuthenticator" => self.create_authenticator(args).await,
+            "getAuthenticator" => self.get_authenticator(args).await,
+            "listAuthenticatorsByUserId" => self.list_authenticators_by_user_id(args).await,
+            "updateAuthenticatorCounter" => self.update_authenticator_counter(args).await,
+            other => Err(Error::invalid(format!("unknown adapter method `{other}`"))),
+        }
+    }
+}

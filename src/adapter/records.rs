@@ -1,0 +1,295 @@
+//! What lives in the store: verification tokens, accounts, sessions and
+//! authenticators, with the per-user indexes that make `deleteUser` a lookup
+//! instead of a scan. Records are kept exactly as given (dates tagged), so
+//! every field comes back equal.
+
+use super::input::{
+    arg, field_date, field_str, now_ms, object, parse_record, string, to_text, ttl_until, Object,
+};
+use super::{Adapter, IndexKind};
+use crate::error::{Error, Result};
+use crate::partner::normalize_email;
+use serde_json::{json, Value};
+
+impl Adapter {
+    // --- verification tokens -------------------------------------------
+
+    pub(super) async fn create_verification_token(&self, args: &[Value]) -> Result<Value> {
+        let token = object(arg(args, 0), "the verification token")?;
+        let identifier = field_str(token, "identifier", "verificationToken")?;
+        let secret = field_str(token, "token", "verificationToken")?;
+        let expires = field_date(token, "expires", "verificationToken")?;
+        if let Some(ttl) = ttl_until(expires) {
+            let key = self
+                .keys
+                .verification_token(&normalize_email(identifier), secret);
+            self.store.set(&key, &to_text(token), Some(ttl)).await?;
+        }
+        Ok(Value::Object(token.clone()))
+    }
+
+    pub(super) async fn use_verification_token(&self, args: &[Value]) -> Result<Value> {
+        let params = object(arg(args, 0), "the verification token")?;
+        let identifier = field_str(params, "identifier", "params")?;
+        let secret = field_str(params, "token", "params")?;
+        let key = self
+            .keys
+            .verification_token(&normalize_email(identifier), secret);
+        // Read and delete in one step: of two concurrent uses, one wins.
+        let Some(text) = self.store.getdel(&key).await? else {
+            return Ok(Value::Null);
+        };
+        let record = parse_record(&text)?;
+        if !is_live(&record) {
+            return Ok(Value::Null);
+        }
+        Ok(Value::Object(record))
+    }
+
+    // --- accounts ------------------------------------------------------
+
+    pub(super) async fn link_account(&self, args: &[Value]) -> Result<Value> {
+        let account = object(arg(args, 0), "the account")?;
+        let user_id = field_str(account, "userId", "account")?;
+        let provider = field_str(account, "provider", "account")?;
+        let provider_account_id = field_str(account, "providerAccountId", "account")?;
+        if self.fetch_user(user_id).await?.is_none() {
+            return Err(Error::UserNotFound(format!(
+                "with id {user_id:?} to link the account to"
+            )));
+        }
+        let key = self.keys.account(provider, provider_account_id);
+        // Linked before to someone else: take it off that user's index.
+        if let Some(previous) = self.store.get(&key).await? {
+            if let Some(Value::String(old_user)) = parse_record(&previous)?.get("userId") {
+                if old_user != user_id {
+                    let index = self.keys.user_index(old_user, IndexKind::Accounts);
+                    self.store.set_remove(&index, &key).await?;
+                }
+            }
+        }
+        self.store.set(&key, &to_text(account), None).await?;
+        let index = self.keys.user_index(user_id, IndexKind::Accounts);
+        self.store.set_add(&index, &key).await?;
+        Ok(Value::Object(account.clone()))
+    }
+
+    pub(super) async fn unlink_account(&self, args: &[Value]) -> Result<Value> {
+        let params = object(arg(args, 0), "the account")?;
+        let provider = field_str(params, "provider", "account")?;
+        let provider_account_id = field_str(params, "providerAccountId", "account")?;
+        let key = self.keys.account(provider, provider_account_id);
+        let Some(text) = self.store.getdel(&key).await? else {
+            return Ok(Value::Null);
+        };
+        let record = parse_record(&text)?;
+        if let Some(Value::String(user_id)) = record.get("userId") {
+            let index = self.keys.user_index(user_id, IndexKind::Accounts);
+            self.store.set_remove(&index, &key).await?;
+        }
+        Ok(Value::Object(record))
+    }
+
+    /// `getAccount(providerAccountId, provider)`: Auth.js's argument order.
+    pub(super) async fn get_account(&self, args: &[Value]) -> Result<Value> {
+        let provider_account_id = string(arg(args, 0), "providerAccountId")?;
+        let provider = string(arg(args, 1), "provider")?;
+        let key = self.keys.account(provider, provider_account_id);
+        self.read_record(&key).await
+    }
+
+    pub(super) async fn get_user_by_account(&self, args: &[Value]) -> Result<Value> {
+        let params = object(arg(args, 0), "the account")?;
+        let provider = field_str(params, "provider", "account")?;
+        let provider_account_id = field_str(params, "providerAccountId", "account")?;
+        let key = self.keys.account(provider, provider_account_id);
+        let Some(text) = self.store.get(&key).await? else {
+            return Ok(Value::Null);
+        };
+        let record = parse_record(&text)?;
+        let Some(Value::String(user_id)) = record.get("userId") else {
+            return Ok(Value::Null);
+        };
+        Ok(self.linked_user(user_id).await?.unwrap_or(Value::Null))
+    }
+
+    // --- sessions ------------------------------------------------------
+
+    pub(super) async fn create_session(&self, args: &[Value]) -> Result<Value> {
+        let session = object(arg(args, 0), "the session")?;
+        let token = field_str(session, "sessionToken", "session")?;
+        let user_id = field_str(session, "userId", "session")?;
+        let expires = field_date(session, "expires", "session")?;
+        if let Some(ttl) = ttl_until(expires) {
+            let key = self.keys.session(token);
+            self.store.set(&key, &to_text(session), Some(ttl)).await?;
+            let index = self.keys.user_index(user_id, IndexKind::Sessions);
+            self.store.set_add(&index, &key).await?;
+        }
+        Ok(Value::Object(session.clone()))
+    }
+
+    pub(super) async fn get_session_and_user(&self, args: &[Value]) -> Result<Value> {
+        let token = string(arg(args, 0), "the session token")?;
+        let key = self.keys.session(token);
+        let Some(session) = self.live_session(&key).await? else {
+            return Ok(Value::Null);
+        };
+        let Some(Value::String(user_id)) = session.get("userId") else {
+            return Ok(Value::Null);
+        };
+        match self.linked_user(user_id).await? {
+            Some(user) => Ok(json!({ "session": session, "user": user })),
+            None => {
+                // The user was deleted in ChatBotKit: the session is void.
+                self.remove_session(&key, user_id).await?;
+                Ok(Value::Null)
+            }
+        }
+    }
+
+    pub(super) async fn update_session(&self, args: &[Value]) -> Result<Value> {
+        let changes = object(arg(args, 0), "the session")?;
+        let token = field_str(changes, "sessionToken", "session")?;
+        let key = self.keys.session(token);
+        let Some(mut session) = self.live_session(&key).await? else {
+            return Ok(Value::Null);
+        };
+        let old_user = session.get("userId").cloned();
+        for (field, value) in changes {
+            session.insert(field.clone(), value.clone());
+        }
+        let user_id = field_str(&session, "userId", "session")?.to_owned();
+        let expires = field_date(&session, "expires", "session")?;
+        match ttl_until(expires) {
+            Some(ttl) => self.store.set(&key, &to_text(&session), Some(ttl)).await?,
+            None => self.store.del(&key).await?,
+        }
+        if old_user.as_ref().and_then(Value::as_str) != Some(user_id.as_str()) {
+            if let Some(Value::String(old)) = &old_user {
+                let index = self.keys.user_index(old, IndexKind::Sessions);
+                self.store.set_remove(&index, &key).await?;
+            }
+            let index = self.keys.user_index(&user_id, IndexKind::Sessions);
+            self.store.set_add(&index, &key).await?;
+        }
+        Ok(Value::Object(session))
+    }
+
+    pub(super) async fn delete_session(&self, args: &[Value]) -> Result<Value> {
+        let token = string(arg(args, 0), "the session token")?;
+        let key = self.keys.session(token);
+        let Some(text) = self.store.getdel(&key).await? else {
+            return Ok(Value::Null);
+        };
+        let session = parse_record(&text)?;
+        if let Some(Value::String(user_id)) = session.get("userId") {
+            let index = self.keys.user_index(user_id, IndexKind::Sessions);
+            self.store.set_remove(&index, &key).await?;
+        }
+        Ok(Value::Object(session))
+    }
+
+    /// The session at `key` if it has not expired. A store that ignores
+    /// time-to-live (some JS stores do) still never yields an expired one.
+    async fn live_session(&self, key: &str) -> Result<Option<Object>> {
+        let Some(text) = self.store.get(key).await? else {
+            return Ok(None);
+        };
+        let session = parse_record(&text)?;
+        if is_live(&session) {
+            return Ok(Some(session));
+        }
+        match session.get("userId") {
+            Some(Value::String(user_id)) => self.remove_session(key, user_id).await?,
+            _ => self.store.del(key).await?,
+        }
+        Ok(None)
+    }
+
+    async fn remove_session(&self, key: &str, user_id: &str) -> Result<()> {
+        self.store.del(key).await?;
+        let index = self.keys.user_index(user_id, IndexKind::Sessions);
+        self.store.set_remove(&index, key).await
+    }
+
+    // --- authenticators ------------------------------------------------
+
+    pub(super) async fn create_authenticator(&self, args: &[Value]) -> Result<Value> {
+        let authenticator = object(arg(args, 0), "the authenticator")?;
+        let credential_id = field_str(authenticator, "credentialID", "authenticator")?;
+        let user_id = field_str(authenticator, "userId", "authenticator")?;
+        counter(authenticator.get("counter"))?;
+        let key = self.keys.authenticator(credential_id);
+        self.store.set(&key, &to_text(authenticator), None).await?;
+        let index = self.keys.user_index(user_id, IndexKind::Authenticators);
+        self.store.set_add(&index, &key).await?;
+        Ok(Value::Object(authenticator.clone()))
+    }
+
+    pub(super) async fn get_authenticator(&self, args: &[Value]) -> Result<Value> {
+        let credential_id = string(arg(args, 0), "credentialID")?;
+        self.read_record(&self.keys.authenticator(credential_id))
+            .await
+    }
+
+    pub(super) async fn list_authenticators_by_user_id(&self, args: &[Value]) -> Result<Value> {
+        let user_id = string(arg(args, 0), "the user id")?;
+        let index = self.keys.user_index(user_id, IndexKind::Authenticators);
+        let mut members = self.store.set_members(&index).await?;
+        // Sets have no order; a stable one keeps results comparable.
+        members.sort();
+        let mut list = Vec::with_capacity(members.len());
+        for key in members {
+            match self.store.get(&key).await? {
+                Some(text) => list.push(Value::Object(parse_record(&text)?)),
+                None => self.store.set_remove(&index, &key).await?,
+            }
+        }
+        Ok(Value::Array(list))
+    }
+
+    pub(super) async fn update_authenticator_counter(&self, args: &[Value]) -> Result<Value> {
+        let credential_id = string(arg(args, 0), "credentialID")?;
+        let new_counter = counter(Some(arg(args, 1)))?;
+        let key = self.keys.authenticator(credential_id);
+        let Some(text) = self.store.get(&key).await? else {
+            return Err(Error::NotFound(
+                "no authenticator with this credentialID".to_owned(),
+            ));
+        };
+        let mut authenticator = parse_record(&text)?;
+        authenticator.insert("counter".into(), new_counter);
+        self.store.set(&key, &to_text(&authenticator), None).await?;
+        Ok(Value::Object(authenticator))
+    }
+
+    // --- shared ----------------------------------------------------------
+
+    async fn read_record(&self, key: &str) -> Result<Value> {
+        match self.store.get(key).await? {
+            Some(text) => Ok(Value::Object(parse_record(&text)?)),
+            None => Ok(Value::Null),
+        }
+    }
+}
+
+/// A record with an `expires` date is live until then.
+fn is_live(record: &Object) -> bool {
+    match record.get("expires").and_then(super::as_date_ms) {
+        Some(expires) => expires > now_ms(),
+        None => false,
+    }
+}
+
+/// A signature counter: a non-negative whole number.
+fn counter(value: Option<&Value>) -> Result<Value> {
+    match value {
+        Some(Value::Number(n)) if n.as_f64().is_some_and(|f| f >= 0.0 && f.fract() == 0.0) => {
+            Ok(Value::Number(n.clone()))
+        }
+        _ => Err(Error::invalid(
+            "the authenticator counter must be a non-negative whole number",
+        )),
+    }
+}

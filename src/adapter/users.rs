@@ -1,0 +1,272 @@
+//! Users: ChatBotKit partner users seen through the Auth.js user shape
+//! `{ id, email, emailVerified, name, image }`.
+
+use super::input::{arg, as_date_ms, date_value, object, string, Object};
+use super::{Adapter, IndexKind};
+use crate::error::{Error, Result};
+use crate::partner::PartnerUser;
+use serde_json::{json, Map, Value};
+
+/// The meta key that keeps what Auth.js sets as `emailVerified` (epoch ms,
+/// or null for "not verified").
+const META_EMAIL_VERIFIED: &str = "emailVerified";
+
+/// `""` is how a cleared name or image is stored (the API takes strings).
+fn non_empty(v: Option<&str>) -> Value {
+    match v {
+        Some(s) if !s.is_empty() => Value::String(s.to_owned()),
+        _ => Value::Null,
+    }
+}
+
+/// Maps a partner user to the Auth.js shape.
+pub(super) fn to_auth_user(user: &PartnerUser) -> Result<Value> {
+    let email = user
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .ok_or(Error::MissingEmail)?;
+    let verified = match user.meta.as_ref().and_then(|m| m.get(META_EMAIL_VERIFIED)) {
+        Some(Value::Null) => Value::Null,
+        Some(v) => match as_date_ms(v) {
+            Some(ms) => date_value(ms),
+            None => created_at(user),
+        },
+        // Users made outside this adapter: the original adapter's rule.
+        None => created_at(user),
+    };
+    Ok(json!({
+        "id": user.id,
+        "email": email,
+        "emailVerified": verified,
+        "name": non_empty(user.name.as_deref()),
+        "image": non_empty(user.image.as_deref()),
+    }))
+}
+
+fn created_at(user: &PartnerUser) -> Value {
+    match user.created_at {
+        Some(ms) if ms.is_finite() => date_value(ms as i64),
+        _ => Value::Null,
+    }
+}
+
+/// An optional `string | null` field of a user given by the caller.
+fn optional_text(user: &Object, field: &str) -> Result<Option<Option<String>>> {
+    match user.get(field) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
+        Some(_) => Err(Error::invalid(format!(
+            "user.{field} must be a string or null"
+        ))),
+    }
+}
+
+/// An optional `Date | null` field, as the value to keep in meta.
+fn optional_verified(user: &Object) -> Result<Option<Value>> {
+    match user.get("emailVerified") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(Value::Null)),
+        Some(v) => as_date_ms(v)
+            .map(|ms| Some(Value::from(ms)))
+            .ok_or_else(|| Error::invalid("user.emailVerified must be a Date or null")),
+    }
+}
+
+fn required_email(user: &Object) -> Result<String> {
+    match user.get("email") {
+        None | Some(Value::Null) => Err(Error::MissingEmail),
+        Some(Value::String(s)) if s.trim().is_empty() => Err(Error::MissingEmail),
+        Some(Value::String(s)) => Ok(s.trim().to_owned()),
+        Some(_) => Err(Error::invalid("user.email must be a string")),
+    }
+}
+
+fn user_id(value: &Value) -> Result<&str> {
+    string(value, "the user id")
+}
+
+impl Adapter {
+    pub(super) async fn get_user(&self, args: &[Value]) -> Result<Value> {
+        let id = user_id(arg(args, 0))?;
+        match self.fetch_user(id).await? {
+            Some(user) => to_auth_user(&user),
+            None => Ok(Value::Null),
+        }
+    }
+
+    /// The partner user with this id, `None` for an id no user can have.
+    pub(super) async fn fetch_user(&self, id: &str) -> Result<Option<PartnerUser>> {
+        match self.partner.fetch(id).await {
+            Err(Error::InvalidInput(_)) => Ok(None),
+            other => other,
+        }
+    }
+
+    pub(super) async fn get_user_by_email(&self, args: &[Value]) -> Result<Value> {
+        let email = string(arg(args, 0), "the email")?;
+        if email.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        match self.partner.find_by_email(email).await? {
+            Some(user) => to_auth_user(&user),
+            None => Ok(Value::Null),
+        }
+    }
+
+    pub(super) async fn create_user(&self, args: &[Value]) -> Result<Value> {
+        if !self.lifecycle.auto_create_user {
+            return Err(Error::CreateDisabled);
+        }
+        let user = object(arg(args, 0), "the user")?;
+        let email = required_email(user)?;
+        let name = optional_text(user, "name")?.flatten();
+        let image = optional_text(user, "image")?.flatten();
+        let verified = optional_verified(user)?.unwrap_or(Value::Null);
+
+        if self.partner.find_by_email(&email).await?.is_some() {
+            return Err(Error::DuplicateUser);
+        }
+        let mut body = Map::new();
+        body.insert("email".into(), Value::String(email.clone()));
+        if let Some(name) = &name {
+            body.insert("name".into(), Value::String(name.clone()));
+        }
+        if let Some(image) = &image {
+            body.insert("image".into(), Value::String(image.clone()));
+        }
+        body.insert("meta".into(), json!({ META_EMAIL_VERIFIED: verified }));
+        let body = Value::Object(body);
+
+        let id = self.create_reconciled(&email, &body).await?;
+        Ok(json!({
+            "id": id,
+            "email": email,
+            "emailVerified": as_date_ms(&verified).map(date_value).unwrap_or(Value::Null),
+            "name": name,
+            "image": image,
+        }))
+    }
+
+    /// Creates the user. When the outcome of a create is unknown (the request
+    /// may have reached the server), the email is looked up before trying
+    /// again, so a retry never makes a second user.
+    async fn create_reconciled(&self, email: &str, body: &Value) -> Result<String> {
+        let mut tries_left = self.partner.config().retries;
+        loop {
+            let error = match self.partner.create(body).await {
+                Ok(id) => return Ok(id),
+                Err(e) => e,
+            };
+            let unknown_outcome = matches!(
+                &error,
+                Error::Timeout(_)
+                    | Error::Network(_)
+                    | Error::PartnerApi {
+                        status: Some(500 | 502 | 504),
+                        ..
+                    }
+            );
+            if !unknown_outcome || tries_left == 0 {
+                return Err(error);
+            }
+            tries_left -= 1;
+            if let Ok(Some(existing)) = self.partner.find_by_email(email).await {
+                return Ok(existing.id);
+            }
+        }
+    }
+
+    pub(super) async fn update_user(&self, args: &[Value]) -> Result<Value> {
+        if !self.lifecycle.auto_update_user {
+            return Err(Error::UpdateDisabled);
+        }
+        let user = object(arg(args, 0), "the user")?;
+        let id = match user.get("id") {
+            Some(Value::String(s)) if !s.is_empty() => s.as_str(),
+            _ => return Err(Error::invalid("user.id must be a non-empty string")),
+        };
+        let name = optional_text(user, "name")?;
+        let image = optional_text(user, "image")?;
+        let email = match user.get("email") {
+            None => None,
+            Some(_) => Some(required_email(user)?),
+        };
+        let verified = optional_verified(user)?;
+
+        // The update replaces `meta`, so the current one is read first and
+        // kept whole but for the key this adapter owns.
+        let mut current = self
+            .fetch_user(id)
+            .await?
+            .ok_or_else(|| Error::UserNotFound(format!("with id {id:?}")))?;
+
+        let mut body = Map::new();
+        if let Some(name) = &name {
+            body.insert(
+                "name".into(),
+                Value::String(name.clone().unwrap_or_default()),
+            );
+            current.name = name.clone();
+        }
+        if let Some(image) = &image {
+            body.insert(
+                "image".into(),
+                Value::String(image.clone().unwrap_or_default()),
+            );
+            current.image = image.clone();
+        }
+        if let Some(email) = &email {
+            body.insert("email".into(), Value::String(email.clone()));
+            current.email = Some(email.clone());
+        }
+        if let Some(verified) = verified {
+            let mut meta = current.meta.take().unwrap_or_default();
+            meta.insert(META_EMAIL_VERIFIED.into(), verified);
+            body.insert("meta".into(), Value::Object(meta.clone()));
+            current.meta = Some(meta);
+        }
+        if !body.is_empty() {
+            self.partner.update(id, &Value::Object(body)).await?;
+        }
+        to_auth_user(&current)
+    }
+
+    pub(super) async fn delete_user(&self, args: &[Value]) -> Result<Value> {
+        if !self.lifecycle.auto_delete_user {
+            return Err(Error::DeleteDisabled);
+        }
+        let id = user_id(arg(args, 0))?;
+        // ChatBotKit first: if it refuses, the user keeps every record.
+        let existed = match self.partner.delete(id).await {
+            Err(Error::InvalidInput(_)) => false,
+            other => other?,
+        };
+        self.delete_user_records(id).await?;
+        if !existed {
+            return Err(Error::UserNotFound(format!("with id {id:?}")));
+        }
+        Ok(Value::Null)
+    }
+
+    /// Removes every session, account and authenticator of a user, found
+    /// through the per-user indexes (nothing is scanned).
+    async fn delete_user_records(&self, id: &str) -> Result<()> {
+        let mut keys = Vec::new();
+        for kind in IndexKind::ALL {
+            let index = self.keys.user_index(id, kind);
+            keys.extend(self.store.set_members(&index).await?);
+            keys.push(index);
+        }
+        self.store.del_many(&keys).await
+    }
+
+    /// The user a record points to, `None` when ChatBotKit no longer has it.
+    pub(super) async fn linked_user(&self, user_id: &str) -> Result<Option<Value>> {
+        match self.fetch_user(user_id).await? {
+            Some(user) => to_auth_user(&user).map(Some),
+            None => Ok(None),
+        }
+    }
+}

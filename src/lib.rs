@@ -1,0 +1,357 @@
+//! The napi boundary, and only that: classes exported to JS, conversion of
+//! options and values, and mapping of errors to `{ code, message, ... }`.
+//! Values cross as JSON text (one `JSON.stringify` / `serde_json` parse each
+//! way), which is both faster than walking objects through napi and a single
+//! place where malformed input is caught.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod adapter;
+pub mod error;
+pub mod partner;
+pub mod store;
+
+use adapter::{Adapter, Lifecycle};
+use error::Error;
+use napi::bindgen_prelude::Promise;
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi::Status;
+use napi_derive::napi;
+use partner::{Backoff, PartnerClient, PartnerConfig};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use store::js::{BridgeFuture, JsStoreBridge, StoreCall};
+use store::{JsStore, MemoryStore, RedisStore, Store};
+
+const DEFAULT_BASE_URL: &str = "https://api.chatbotkit.com";
+const DEFAULT_TIMEOUT_MS: f64 = 10_000.0;
+
+/// Adapter options as the JS wrapper passes them (already defaulted there,
+/// defaulted again here so the core never depends on the wrapper).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AdapterOptions {
+    secret: Option<String>,
+    base_url: Option<String>,
+    timeout: Option<f64>,
+    retries: Option<f64>,
+    retry_delay: Option<f64>,
+    key_prefix: Option<String>,
+    auto_create_user: Option<bool>,
+    auto_update_user: Option<bool>,
+    auto_delete_user: Option<bool>,
+}
+
+fn config_error(e: Error) -> napi::Error {
+    napi::Error::new(Status::InvalidArg, e.to_string())
+}
+
+fn millis(value: Option<f64>, default: f64, name: &str) -> error::Result<Duration> {
+    let ms = value.unwrap_or(default);
+    if !ms.is_finite() || ms <= 0.0 || ms > 86_400_000.0 {
+        return Err(Error::Config(format!(
+            "`{name}` must be a number of milliseconds between 1 and 86400000"
+        )));
+    }
+    Ok(Duration::from_secs_f64(ms / 1000.0))
+}
+
+fn parse_options(json: &str) -> error::Result<(PartnerConfig, String, Lifecycle)> {
+    let o: AdapterOptions = serde_json::from_str(json)
+        .map_err(|e| Error::Config(format!("options: {}", e.to_string().replace('`', "'"))))?;
+    let secret = o.secret.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+        Error::Config("`secret` (the ChatBotKit partner secret) is required".into())
+    })?;
+    let retries = o.retries.unwrap_or(3.0);
+    if !(0.0..=10.0).contains(&retries) || retries.fract() != 0.0 {
+        return Err(Error::Config(
+            "`retries` must be a whole number from 0 to 10".into(),
+        ));
+    }
+    let backoff = Backoff {
+        base: millis(o.retry_delay, 250.0, "retryDelay")?,
+        ..Backoff::default()
+    };
+    let partner = PartnerConfig {
+        secret,
+        base_url: o.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
+        timeout: millis(o.timeout, DEFAULT_TIMEOUT_MS, "timeout")?,
+        retries: retries as u32,
+        backoff,
+    };
+    let defaults = Lifecycle::default();
+    let lifecycle = Lifecycle {
+        auto_create_user: o.auto_create_user.unwrap_or(defaults.auto_create_user),
+        auto_update_user: o.auto_update_user.unwrap_or(defaults.auto_update_user),
+        auto_delete_user: o.auto_delete_user.unwrap_or(defaults.auto_delete_user),
+    };
+    Ok((partner, o.key_prefix.unwrap_or_default(), lifecycle))
+}
+
+fn error_json(e: &Error) -> Value {
+    json!({
+        "code": e.code(),
+        "message": e.to_string(),
+        "status": e.status(),
+        "partnerCode": e.partner_code(),
+    })
+}
+
+/// Runs core work on its own task so that a bug that panics becomes an
+/// `INTERNAL` error for that one call instead of tearing down Node.
+async fn guarded<F>(work: F) -> String
+where
+    F: std::future::Future<Output = error::Result<Value>> + Send + 'static,
+{
+    let envelope = match tokio::spawn(work).await {
+        Ok(Ok(value)) => json!({ "ok": value }),
+        Ok(Err(e)) => json!({ "error": error_json(&e) }),
+        Err(_) => json!({ "error": {
+            "code": "INTERNAL",
+            "message": "internal error in nextauth-chatbotkit (please report it)",
+        }}),
+    };
+    envelope.to_string()
+}
+
+// --- stores -------------------------------------------------------------
+
+/// The native in-memory store. Values are JSON text.
+#[napi]
+pub struct NativeMemoryStore {
+    inner: Arc<MemoryStore>,
+}
+
+#[napi]
+impl NativeMemoryStore {
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self {
+            inner: Arc::new(MemoryStore::new()),
+        }
+    }
+
+    #[napi]
+    pub fn get(&self, key: String) -> Option<String> {
+        self.inner.get(&key)
+    }
+
+    /// `ttl_ms`: milliseconds to live; absent or non-positive means forever.
+    #[napi]
+    pub fn set(&self, key: String, value: String, ttl_ms: Option<f64>) {
+        self.inner.set(&key, &value, ttl_from_js(ttl_ms));
+    }
+
+    #[napi]
+    pub fn del(&self, key: String) {
+        self.inner.del(&key);
+    }
+
+    #[napi]
+    pub fn getdel(&self, key: String) -> Option<String> {
+        self.inner.getdel(&key)
+    }
+
+    /// Entries held, expired ones not yet swept included.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+    }
+
+    #[napi]
+    pub fn sweep(&self) {
+        self.inner.sweep();
+    }
+
+    #[napi]
+    pub fn clear(&self) {
+        self.inner.clear();
+    }
+}
+
+impl Default for NativeMemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn ttl_from_js(ttl_ms: Option<f64>) -> Option<u64> {
+    ttl_ms
+        .filter(|ms| ms.is_finite() && *ms > 0.0)
+        .map(|ms| ms.ceil().min(u64::MAX as f64) as u64)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RedisOptions {
+    url: Option<String>,
+    cluster: Option<Vec<String>>,
+    timeout: Option<f64>,
+    key_prefix: Option<String>,
+}
+
+/// The native Redis / Redis Cluster store. Values are JSON text.
+#[napi]
+pub struct NativeRedisStore {
+    inner: Arc<RedisStore>,
+}
+
+#[napi]
+impl NativeRedisStore {
+    #[napi(constructor)]
+    pub fn new(options_json: String) -> napi::Result<Self> {
+        let o: RedisOptions = serde_json::from_str(&options_json)
+            .map_err(|e| config_error(Error::Config(format!("RedisStore options: {e}"))))?;
+        let target = match (o.url, o.cluster) {
+            (Some(url), None) => store::redis::RedisTarget::Single(url),
+            (None, Some(nodes)) => store::redis::RedisTarget::Cluster(nodes),
+            _ => {
+                return Err(config_error(Error::Config(
+                    "RedisStore needs exactly one of `url` or `cluster`".into(),
+                )))
+            }
+        };
+        let timeout = millis(o.timeout, 5_000.0, "timeout").map_err(config_error)?;
+        let prefix = o.key_prefix.unwrap_or_default();
+        let store = RedisStore::new(target, timeout, &prefix).map_err(config_error)?;
+        Ok(Self {
+            inner: Arc::new(store),
+        })
+    }
+
+    /// Resolves to the envelope `{ ok }` / `{ error }` as JSON text.
+    #[napi]
+    pub async fn command(
+        &self,
+        op: String,
+        key: String,
+        value: Option<String>,
+        ttl_ms: Option<f64>,
+    ) -> String {
+        let store = self.inner.clone();
+        guarded(async move {
+            Ok(match op.as_str() {
+                "get" => json!(store.get(&key).await?),
+                "getdel" => json!(store.getdel(&key).await?),
+                "set" => {
+                    let value = value.ok_or_else(|| Error::invalid("set needs a value"))?;
+                    store.set(&key, &value, ttl_from_js(ttl_ms)).await?;
+                    Value::Null
+                }
+                "del" => {
+                    store.del(&key).await?;
+                    Value::Null
+                }
+                other => return Err(Error::invalid(format!("unknown store command `{other}`"))),
+            })
+        })
+        .await
+    }
+
+    /// Drops the connection; the next command reconnects.
+    #[napi]
+    pub fn close(&self) {
+        self.inner.close();
+    }
+}
+
+// --- JS stores ----------------------------------------------------------
+
+/// One call from Rust into a JS store, as the JS bridge receives it.
+#[napi(object)]
+pub struct JsStoreCall {
+    pub op: String,
+    pub key: String,
+    pub value: Option<String>,
+    pub px: Option<f64>,
+}
+
+/// Weak, so an idle process exits; not callee-handled, and always called
+/// with `call_async_catch`, so a JS throw is an error value, never an abort.
+type StoreBridgeFn =
+    ThreadsafeFunction<JsStoreCall, Promise<Option<String>>, JsStoreCall, Status, false, true>;
+
+struct TsfnBridge(Arc<StoreBridgeFn>);
+
+impl JsStoreBridge for TsfnBridge {
+    fn call(&self, call: StoreCall) -> BridgeFuture {
+        let f = self.0.clone();
+        Box::pin(async move {
+            let js = JsStoreCall {
+                op: call.op.name().to_owned(),
+                key: call.key,
+                value: call.value,
+                px: call.ttl_ms.map(|ms| ms as f64),
+            };
+            let promise = f.call_async_catch(js).await.map_err(|e| e.reason)?;
+            promise.await.map_err(|e| e.reason)
+        })
+    }
+}
+
+// --- adapter ------------------------------------------------------------
+
+#[napi]
+pub struct NativeAdapter {
+    inner: Arc<Adapter>,
+}
+
+fn build_adapter(options_json: &str, store: Store) -> napi::Result<NativeAdapter> {
+    let (partner, prefix, lifecycle) = parse_options(options_json).map_err(config_error)?;
+    let client = PartnerClient::new(partner).map_err(config_error)?;
+    Ok(NativeAdapter {
+        inner: Arc::new(Adapter::new(client, store, &prefix, lifecycle)),
+    })
+}
+
+#[napi]
+impl NativeAdapter {
+    #[napi(factory)]
+    pub fn with_memory_store(
+        options_json: String,
+        store: &NativeMemoryStore,
+    ) -> napi::Result<Self> {
+        build_adapter(&options_json, Store::Memory(store.inner.clone()))
+    }
+
+    #[napi(factory)]
+    pub fn with_redis_store(options_json: String, store: &NativeRedisStore) -> napi::Result<Self> {
+        build_adapter(&options_json, Store::Redis(store.inner.clone()))
+    }
+
+    /// `bridge({ op, key, value, px })` performs one store operation and
+    /// resolves to JSON text or null. `store_timeout_ms` bounds each call.
+    #[napi(factory)]
+    pub fn with_js_store(
+        options_json: String,
+        bridge: StoreBridgeFn,
+        has_getdel: bool,
+        store_timeout_ms: f64,
+    ) -> napi::Result<Self> {
+        let timeout =
+            millis(Some(store_timeout_ms), 5_000.0, "storeTimeout").map_err(config_error)?;
+        let store = JsStore::new(Box::new(TsfnBridge(Arc::new(bridge))), has_getdel, timeout);
+        build_adapter(&options_json, Store::Js(Arc::new(store)))
+    }
+
+    /// Runs an adapter method; `args_json` is a JSON array of its arguments.
+    /// Resolves to `{"ok": value}` or `{"error": {code, message, ...}}`.
+    #[napi]
+    pub async fn call(&self, method: String, args_json: String) -> String {
+        let adapter = self.inner.clone();
+        guarded(async move {
+            let args: Vec<Value> = serde_json::from_str(&args_json)
+                .map_err(|_| Error::invalid("arguments are not serialisable"))?;
+            adapter.call(&method, &args).await
+        })
+        .await
+    }
+}
+
+/// The adapter methods, in Auth.js contract order.
+#[napi]
+pub fn adapter_methods() -> Vec<String> {
+    adapter::METHODS.iter().map(|m| (*m).to_owned()).collect()
+}

@@ -1,0 +1,540 @@
+//! The ChatBotKit Partner API client: one `reqwest::Client` (keep-alive pool,
+//! rustls), an overall deadline per call, retries with backoff and jitter on
+//! answers that say "try again", and strict reading of what comes back.
+
+mod retry;
+
+use crate::error::{Error, Result};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::time::Duration;
+use tokio::time::Instant;
+
+pub use retry::Backoff;
+
+/// Everything but the unreserved characters, so an id is exactly one path
+/// segment: `/`, `?`, `#`, `%`, `\`, `.` and non-ASCII are all encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
+
+/// Percent-encodes `raw` as one path segment (also used for store keys).
+pub fn encode_segment(raw: &str) -> String {
+    utf8_percent_encode(raw, SEGMENT).to_string()
+}
+
+/// Largest response body read; more is a broken or hostile server.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Longest partner error message kept in our error.
+const MAX_MESSAGE: usize = 300;
+
+#[derive(Clone, Debug)]
+pub struct PartnerConfig {
+    pub secret: String,
+    pub base_url: String,
+    /// Overall deadline of one logical call, retries included.
+    pub timeout: Duration,
+    /// Retries after the first attempt.
+    pub retries: u32,
+    pub backoff: Backoff,
+}
+
+/// A partner user as the API returns it. Unknown fields are ignored; missing
+/// optional ones are `None`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerUser {
+    pub id: String,
+    #[serde(default)]
+    pub created_at: Option<f64>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub meta: Option<Map<String, Value>>,
+}
+
+#[derive(Deserialize)]
+struct ListResponse {
+    items: Vec<PartnerUser>,
+}
+
+#[derive(Deserialize)]
+struct IdResponse {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+/// Whether a request may be sent again when its outcome is unknown.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Idempotence {
+    /// Reads, updates with a full body, deletes: safe to repeat.
+    Safe,
+    /// Creates: repeated only when the server surely did not act on it
+    /// (429, 503, connection refused). The caller reconciles the rest.
+    Unsafe,
+}
+
+pub struct PartnerClient {
+    http: reqwest::Client,
+    base: String,
+    auth_header: String,
+    config: PartnerConfig,
+}
+
+impl std::fmt::Debug for PartnerClient {
+    // Never print the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartnerClient")
+            .field("base", &self.base)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// The outcome of one attempt, before retry policy is applied.
+enum Attempt {
+    Done(Vec<u8>),
+    /// Failed; `retry` says whether another attempt may help, `after` is the
+    /// server's Retry-After.
+    Failed {
+        error: Error,
+        retry: bool,
+        after: Option<Duration>,
+    },
+}
+
+impl PartnerClient {
+    pub fn new(config: PartnerConfig) -> Result<Self> {
+        if config.secret.trim().is_empty() {
+            return Err(Error::Config(
+                "`secret` (the ChatBotKit partner secret) is required".into(),
+            ));
+        }
+        let base = config.base_url.trim_end_matches('/').to_owned();
+        let parsed = reqwest::Url::parse(&base)
+            .map_err(|_| Error::Config("`baseUrl` is not a valid URL".into()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::Config(
+                "`baseUrl` must be an http or https URL".into(),
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("nextauth-chatbotkit/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            auth_header: format!("Bearer {}", config.secret),
+            base,
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &PartnerConfig {
+        &self.config
+    }
+
+    fn user_url(&self, id: &str, action: &str) -> Result<String> {
+        // `.` and `..` would be resolved as dot segments by any URL parser,
+        // even percent-encoded, so they can never name a user.
+        if id.is_empty() || id == "." || id == ".." {
+            return Err(Error::invalid(
+                "a user id must be a non-empty string other than `.` or `..`",
+            ));
+        }
+        Ok(format!(
+            "{}/v1/partner/user/{}/{action}",
+            self.base,
+            encode_segment(id)
+        ))
+    }
+
+    /// Users whose email matches `email` (trimmed, case-insensitive). The list
+    /// filter is unpublished, so what the server sends is checked, not trusted.
+    pub async fn find_by_email(&self, email: &str) -> Result<Option<PartnerUser>> {
+        let wanted = normalize_email(email);
+        let url = format!("{}/v1/partner/user/list", self.base);
+        let query = [("email", email.trim()), ("order", "asc"), ("take", "10")];
+        let body = self
+            .send(Method::GET, &url, Some(&query), None, Idempotence::Safe)
+            .await?;
+        let list: ListResponse = parse("list users", &body)?;
+        Ok(list
+            .items
+            .into_iter()
+            .find(|u| u.email.as_deref().map(normalize_email).as_deref() == Some(wanted.as_str())))
+    }
+
+    /// The user with this id, or `None` when the API answers 404.
+    pub async fn fetch(&self, id: &str) -> Result<Option<PartnerUser>> {
+        let url = self.user_url(id, "fetch")?;
+        match self
+            .send(Method::GET, &url, None, None, Idempotence::Safe)
+            .await
+        {
+            Ok(body) => {
+                let user: PartnerUser = parse("fetch user", &body)?;
+                Ok(Some(user))
+            }
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates a user, returning its id. Sent once unless the server surely
+    /// did not act; see [`Idempotence::Unsafe`].
+    pub async fn create(&self, body: &Value) -> Result<String> {
+        let url = format!("{}/v1/partner/user/create", self.base);
+        let body = self
+            .send(Method::POST, &url, None, Some(body), Idempotence::Unsafe)
+            .await?;
+        let created: IdResponse = parse("create user", &body)?;
+        Ok(created.id)
+    }
+
+    pub async fn update(&self, id: &str, body: &Value) -> Result<()> {
+        let url = self.user_url(id, "update")?;
+        self.send(Method::POST, &url, None, Some(body), Idempotence::Safe)
+            .await
+            .map(drop)
+    }
+
+    /// Deletes a user; `Ok(false)` when there was none (404).
+    pub async fn delete(&self, id: &str) -> Result<bool> {
+        let url = self.user_url(id, "delete")?;
+        match self
+            .send(
+                Method::POST,
+                &url,
+                None,
+                Some(&Value::Object(Map::new())),
+                Idempotence::Safe,
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.status() == Some(404) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// POST a JSON body to `/v1/partner/user/{id}/{action}` and return the
+    /// JSON object it answers (used for session/token creation).
+    pub async fn post_user_action(&self, id: &str, action: &str, body: &Value) -> Result<Value> {
+        let url = self.user_url(id, action)?;
+        let body = self
+            .send(Method::POST, &url, None, Some(body), Idempotence::Unsafe)
+            .await?;
+        let value: Value = parse(action, &body)?;
+        if !value.is_object() {
+            return Err(shape_error(action));
+        }
+        Ok(value)
+    }
+
+    /// Sends a request with the deadline and retry policy; returns the body of
+    /// a 2xx answer.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        query: Option<&[(&str, &str)]>,
+        body: Option<&Value>,
+        idempotence: Idempotence,
+    ) -> Result<Vec<u8>> {
+        let deadline = Instant::now() + self.config.timeout;
+        let mut attempt = 0u32;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(self.timeout_error());
+            }
+            let outcome = match tokio::time::timeout(
+                remaining,
+                self.attempt(method.clone(), url, query, body, idempotence),
+            )
+            .await
+            {
+                Ok(outcome) => outcome,
+                Err(_) => return Err(self.timeout_error()),
+            };
+            let (error, retry, after) = match outcome {
+                Attempt::Done(bytes) => return Ok(bytes),
+                Attempt::Failed {
+                    error,
+                    retry,
+                    after,
+                } => (error, retry, after),
+            };
+            if !retry || attempt >= self.config.retries {
+                return Err(error);
+            }
+            let delay = after.unwrap_or_else(|| self.config.backoff.delay(attempt));
+            if Instant::now() + delay >= deadline {
+                // Waiting would pass the deadline: the last answer is the
+                // most useful error.
+                return Err(error);
+            }
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: Method,
+        url: &str,
+        query: Option<&[(&str, &str)]>,
+        body: Option<&Value>,
+        idempotence: Idempotence,
+    ) -> Attempt {
+        let mut request = self
+            .http
+            .request(method, url)
+            .header(reqwest::header::AUTHORIZATION, &self.auth_header)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(query) = query {
+            request = request.query(query);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                // A refused connection never reached the server; anything
+                // else may have, so only safe requests go again.
+                let refused = e.is_connect();
+                return Attempt::Failed {
+                    retry: refused || idempotence == Idempotence::Safe,
+                    error: network_error(e),
+                    after: None,
+                };
+            }
+        };
+        let status = response.status();
+        let after = retry_after(&response);
+        let bytes = match read_body(response).await {
+            Ok(b) => b,
+            Err(error) => {
+                return Attempt::Failed {
+                    retry: idempotence == Idempotence::Safe
+                        && !matches!(error, Error::PartnerApi { .. }),
+                    error,
+                    after: None,
+                }
+            }
+        };
+        if status.is_success() {
+            return Attempt::Done(bytes);
+        }
+        let retry = match status.as_u16() {
+            429 | 503 => true,
+            500 | 502 | 504 => idempotence == Idempotence::Safe,
+            _ => false,
+        };
+        Attempt::Failed {
+            error: status_error(status, &bytes),
+            retry,
+            after,
+        }
+    }
+
+    fn timeout_error(&self) -> Error {
+        Error::Timeout(format!(
+            "the ChatBotKit Partner API did not answer within {} ms",
+            self.config.timeout.as_millis()
+        ))
+    }
+}
+
+/// Emails compare trimmed and case-insensitively everywhere.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn network_error(e: reqwest::Error) -> Error {
+    // The URL can carry an email in its query: leave it out.
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    Error::Network(message)
+}
+
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>> {
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(network_error)? {
+        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+fn too_large() -> Error {
+    Error::PartnerApi {
+        status: None,
+        partner_code: None,
+        message: format!("the response body is larger than {} bytes", MAX_BODY_BYTES),
+    }
+}
+
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    let seconds: f64 = value.to_str().ok()?.trim().parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(3600.0)))
+}
+
+fn truncate(mut s: String) -> String {
+    if s.len() > MAX_MESSAGE {
+        let mut cut = MAX_MESSAGE;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+fn status_error(status: StatusCode, body: &[u8]) -> Error {
+    let parsed = serde_json::from_slice::<ErrorBody>(body).ok();
+    let partner_code = parsed.as_ref().and_then(|b| b.code.clone());
+    let partner_message = parsed.and_then(|b| b.message).map(truncate);
+    let message = match (status.as_u16(), partner_message) {
+        (401, m) => format!(
+            "the partner secret was refused (invalid secret){}",
+            m.map(|m| format!(": {m}")).unwrap_or_default()
+        ),
+        (_, Some(m)) => m,
+        (_, None) if body.is_empty() => "empty error body".to_owned(),
+        (_, None) => "the error body is not the JSON the API documents".to_owned(),
+    };
+    Error::PartnerApi {
+        status: Some(status.as_u16()),
+        partner_code: partner_code.or_else(|| Some(default_code(status.as_u16()))),
+        message,
+    }
+}
+
+/// The official SDK's names for statuses, used when the body has no code.
+fn default_code(status: u16) -> String {
+    match status {
+        400 => "BAD_REQUEST".into(),
+        401 => "NOT_AUTHENTICATED".into(),
+        403 => "NOT_AUTHORIZED".into(),
+        404 => "NOT_FOUND".into(),
+        409 => "CONFLICT".into(),
+        429 => "TOO_MANY_REQUESTS".into(),
+        500 => "INTERNAL_SERVER_ERROR".into(),
+        503 => "SERVICE_UNAVAILABLE".into(),
+        504 => "GATEWAY_TIMEOUT".into(),
+        s => format!("ERROR_{s}"),
+    }
+}
+
+fn shape_error(what: &str) -> Error {
+    Error::PartnerApi {
+        status: Some(200),
+        partner_code: None,
+        message: format!("the {what} response does not have the documented shape"),
+    }
+}
+
+fn parse<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        let kind = if e.is_syntax() || e.is_eof() {
+            "is not valid JSON"
+        } else {
+            "does not have the documented shape"
+        };
+        Error::PartnerApi {
+            status: Some(200),
+            partner_code: None,
+            message: format!("the {what} response {kind}"),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_cannot_escape() {
+        for id in ["a/../../x", "?x=1", "#frag", "a\\b", "%2e%2e", "ü", "a\0b"] {
+            let enc = encode_segment(id);
+            assert!(
+                enc.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_~%".contains(c)),
+                "{id} -> {enc}"
+            );
+        }
+        assert_eq!(encode_segment("a.b/c"), "a%2Eb%2Fc");
+    }
+
+    #[test]
+    fn dot_ids_are_refused() {
+        let c = PartnerClient::new(PartnerConfig {
+            secret: "s".into(),
+            base_url: "http://127.0.0.1:1".into(),
+            timeout: Duration::from_secs(1),
+            retries: 0,
+            backoff: Backoff::default(),
+        })
+        .unwrap();
+        assert!(c.user_url("..", "fetch").is_err());
+        assert!(c.user_url(".", "fetch").is_err());
+        assert!(c.user_url("", "fetch").is_err());
+        assert_eq!(
+            c.user_url("a/b", "fetch").unwrap(),
+            "http://127.0.0.1:1/v1/partner/user/a%2Fb/fetch"
+        );
+    }
+
+    #[test]
+    fn error_bodies() {
+        let e = status_error(
+            StatusCode::NOT_FOUND,
+            br#"{"message":"Not found","code":"NOT_FOUND"}"#,
+        );
+        assert_eq!(e.status(), Some(404));
+        assert_eq!(e.partner_code(), Some("NOT_FOUND"));
+        let e = status_error(StatusCode::BAD_GATEWAY, b"<html>");
+        assert_eq!(e.partner_code(), Some("ERROR_502"));
+        assert!(e.to_string().contains("not the JSON"));
+        let e = status_error(StatusCode::UNAUTHORIZED, b"");
+        assert!(e.to_string().contains("invalid secret"));
+    }
+
+    #[test]
+    fn emails_normalize() {
+        assert_eq!(normalize_email("  A@B.com "), "a@b.com");
+    }
+}

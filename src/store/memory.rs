@@ -1,0 +1,250 @@
+//! The native in-memory store: the embedded default, for development and tests.
+//! One process only; everything is lost when it exits.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+enum Value {
+    Text(String),
+    Set(HashSet<String>),
+}
+
+struct Entry {
+    value: Value,
+    expires_at: Option<Instant>,
+}
+
+impl Entry {
+    fn is_live(&self, now: Instant) -> bool {
+        self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    map: HashMap<String, Entry>,
+    /// Size of the map after the last sweep of expired entries; the next
+    /// sweep runs when the map has doubled, so expired keys cost O(1)
+    /// amortised and the map stays within twice its live size.
+    swept_len: usize,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+const MIN_SWEEP_LEN: usize = 1024;
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-written entry
+        // (every mutation is a single map operation), so a poisoned lock is
+        // still consistent and safe to keep using.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn get(&self, key: &str) -> Option<String> {
+        let mut inner = self.lock();
+        let now = Instant::now();
+        match inner.map.get(key) {
+            Some(e) if !e.is_live(now) => {
+                inner.map.remove(key);
+                None
+            }
+            Some(Entry {
+                value: Value::Text(v),
+                ..
+            }) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn set(&self, key: &str, value: &str, ttl_ms: Option<u64>) {
+        let now = Instant::now();
+        let expires_at = ttl_ms.map(|ms| now + Duration::from_millis(ms));
+        let mut inner = self.lock();
+        inner.map.insert(
+            key.to_owned(),
+            Entry {
+                value: Value::Text(value.to_owned()),
+                expires_at,
+            },
+        );
+        Self::maybe_sweep(&mut inner, now);
+    }
+
+    pub fn del(&self, key: &str) {
+        self.lock().map.remove(key);
+    }
+
+    pub fn del_many(&self, keys: &[String]) {
+        let mut inner = self.lock();
+        for key in keys {
+            inner.map.remove(key);
+        }
+    }
+
+    pub fn getdel(&self, key: &str) -> Option<String> {
+        let now = Instant::now();
+        match self.lock().map.remove(key) {
+            Some(Entry {
+                value: Value::Text(v),
+                expires_at,
+            }) if expires_at.is_none_or(|at| at > now) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn set_add(&self, key: &str, member: &str) {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let entry = inner.map.entry(key.to_owned()).or_insert(Entry {
+            value: Value::Set(HashSet::new()),
+            expires_at: None,
+        });
+        if !entry.is_live(now) || !matches!(entry.value, Value::Set(_)) {
+            *entry = Entry {
+                value: Value::Set(HashSet::new()),
+                expires_at: None,
+            };
+        }
+        if let Value::Set(set) = &mut entry.value {
+            set.insert(member.to_owned());
+        }
+        Self::maybe_sweep(&mut inner, now);
+    }
+
+    pub fn set_remove(&self, key: &str, member: &str) {
+        let mut inner = self.lock();
+        let now_empty = match inner.map.get_mut(key) {
+            Some(Entry {
+                value: Value::Set(set),
+                ..
+            }) => {
+                set.remove(member);
+                set.is_empty()
+            }
+            _ => false,
+        };
+        // An empty set is no set, as in Redis.
+        if now_empty {
+            inner.map.remove(key);
+        }
+    }
+
+    pub fn set_members(&self, key: &str) -> Vec<String> {
+        let now = Instant::now();
+        match self.lock().map.get(key) {
+            Some(
+                e @ Entry {
+                    value: Value::Set(set),
+                    ..
+                },
+            ) if e.is_live(now) => set.iter().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Number of entries held, expired ones not yet swept included.
+    pub fn len(&self) -> usize {
+        self.lock().map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drop every expired entry now.
+    pub fn sweep(&self) {
+        let mut inner = self.lock();
+        let now = Instant::now();
+        inner.map.retain(|_, e| e.is_live(now));
+        inner.swept_len = inner.map.len();
+    }
+
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.map.clear();
+        inner.swept_len = 0;
+    }
+
+    fn maybe_sweep(inner: &mut Inner, now: Instant) {
+        let len = inner.map.len();
+        if len >= MIN_SWEEP_LEN && len >= inner.swept_len.saturating_mul(2) {
+            inner.map.retain(|_, e| e.is_live(now));
+            inner.swept_len = inner.map.len();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_set_del() {
+        let s = MemoryStore::new();
+        assert_eq!(s.get("a"), None);
+        s.set("a", "1", None);
+        assert_eq!(s.get("a").as_deref(), Some("1"));
+        s.del("a");
+        assert_eq!(s.get("a"), None);
+    }
+
+    #[test]
+    fn ttl_expires() {
+        let s = MemoryStore::new();
+        s.set("a", "1", Some(20));
+        assert_eq!(s.get("a").as_deref(), Some("1"));
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(s.get("a"), None);
+        assert_eq!(s.getdel("a"), None);
+    }
+
+    #[test]
+    fn getdel_is_single_use() {
+        let s = MemoryStore::new();
+        s.set("t", "v", Some(60_000));
+        assert_eq!(s.getdel("t").as_deref(), Some("v"));
+        assert_eq!(s.getdel("t"), None);
+    }
+
+    #[test]
+    fn expired_keys_do_not_grow_without_bound() {
+        let s = MemoryStore::new();
+        for i in 0..50_000 {
+            s.set(&format!("k{i}"), "v", Some(1));
+            if i % 10_000 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        for i in 0..5_000 {
+            s.set(&format!("j{i}"), "v", Some(1));
+        }
+        // Every key set before the last pause has expired; the map holds at
+        // most the live ones plus what doubled since the last sweep.
+        assert!(s.len() < 20_000, "len = {}", s.len());
+    }
+
+    #[test]
+    fn sets() {
+        let s = MemoryStore::new();
+        s.set_add("u", "a");
+        s.set_add("u", "b");
+        s.set_add("u", "a");
+        let mut m = s.set_members("u");
+        m.sort();
+        assert_eq!(m, vec!["a", "b"]);
+        s.set_remove("u", "a");
+        s.set_remove("u", "b");
+        assert!(s.set_members("u").is_empty());
+        assert!(s.is_empty());
+    }
+}

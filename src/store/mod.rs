@@ -1,0 +1,114 @@
+//! Where everything but users lives: verification tokens, accounts, sessions
+//! and authenticators. Values are JSON text; sets back the per-user indexes.
+//!
+//! A closed enum instead of a trait object: the three backends are known, the
+//! dispatch is static, and no `async-trait` boxing sits on the hot path.
+
+pub mod js;
+pub mod memory;
+pub mod redis;
+
+use crate::error::Result;
+use std::sync::Arc;
+
+pub use js::{JsStore, JsStoreBridge};
+pub use memory::MemoryStore;
+pub use redis::RedisStore;
+
+#[derive(Clone)]
+pub enum Store {
+    Memory(Arc<MemoryStore>),
+    Redis(Arc<RedisStore>),
+    Js(Arc<JsStore>),
+}
+
+impl Store {
+    pub async fn get(&self, key: &str) -> Result<Option<String>> {
+        match self {
+            Store::Memory(s) => Ok(s.get(key)),
+            Store::Redis(s) => s.get(key).await,
+            Store::Js(s) => s.get(key).await,
+        }
+    }
+
+    /// `ttl_ms`: the record disappears by itself after that many milliseconds.
+    pub async fn set(&self, key: &str, value: &str, ttl_ms: Option<u64>) -> Result<()> {
+        match self {
+            Store::Memory(s) => {
+                s.set(key, value, ttl_ms);
+                Ok(())
+            }
+            Store::Redis(s) => s.set(key, value, ttl_ms).await,
+            Store::Js(s) => s.set(key, value, ttl_ms).await,
+        }
+    }
+
+    pub async fn del(&self, key: &str) -> Result<()> {
+        match self {
+            Store::Memory(s) => {
+                s.del(key);
+                Ok(())
+            }
+            Store::Redis(s) => s.del(key).await,
+            Store::Js(s) => s.del(key).await,
+        }
+    }
+
+    /// Read and delete in one step. Atomic on the native stores and on a JS
+    /// store that has `getdel`; a plain JS store gets `get` then `del`.
+    pub async fn getdel(&self, key: &str) -> Result<Option<String>> {
+        match self {
+            Store::Memory(s) => Ok(s.getdel(key)),
+            Store::Redis(s) => s.getdel(key).await,
+            Store::Js(s) => s.getdel(key).await,
+        }
+    }
+
+    /// Add `member` to the set at `key` (a per-user index).
+    pub async fn set_add(&self, key: &str, member: &str) -> Result<()> {
+        match self {
+            Store::Memory(s) => {
+                s.set_add(key, member);
+                Ok(())
+            }
+            Store::Redis(s) => s.set_add(key, member).await,
+            Store::Js(s) => s.set_add(key, member).await,
+        }
+    }
+
+    pub async fn set_remove(&self, key: &str, member: &str) -> Result<()> {
+        match self {
+            Store::Memory(s) => {
+                s.set_remove(key, member);
+                Ok(())
+            }
+            Store::Redis(s) => s.set_remove(key, member).await,
+            Store::Js(s) => s.set_remove(key, member).await,
+        }
+    }
+
+    pub async fn set_members(&self, key: &str) -> Result<Vec<String>> {
+        match self {
+            Store::Memory(s) => Ok(s.set_members(key)),
+            Store::Redis(s) => s.set_members(key).await,
+            Store::Js(s) => s.set_members(key).await,
+        }
+    }
+
+    /// Delete many keys. Native stores do it in one step.
+    pub async fn del_many(&self, keys: &[String]) -> Result<()> {
+        match self {
+            Store::Memory(s) => {
+                s.del_many(keys);
+                Ok(())
+            }
+            Store::Redis(s) => s.del_many(keys).await,
+            Store::Js(s) => {
+                for key in keys {
+                    s.del(key).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}

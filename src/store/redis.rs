@@ -1,0 +1,219 @@
+//! The native Redis store (single server or Redis Cluster), the production
+//! default. One multiplexed connection shared by every call; it reconnects by
+//! itself, and every command has a deadline so a down server gives a `STORE`
+//! error instead of a hung sign-in.
+
+use crate::error::{Error, Result};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{Client, Cmd, Pipeline, RedisError};
+use std::sync::Mutex;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub enum RedisTarget {
+    /// One `redis://` or `rediss://` URL.
+    Single(String),
+    /// Seed node URLs of a Redis Cluster.
+    Cluster(Vec<String>),
+}
+
+enum Client_ {
+    Single(Client),
+    Cluster(ClusterClient),
+}
+
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+pub struct RedisStore {
+    client: Client_,
+    /// The shared connection, once made; `close()` empties it.
+    conn: Mutex<Option<Conn>>,
+    /// Held while connecting, so that concurrent first calls make one connection.
+    connecting: tokio::sync::Mutex<()>,
+    timeout: Duration,
+    /// Prepended to every key, so several apps can share one Redis.
+    prefix: String,
+}
+
+fn store_err(op: &str, e: RedisError) -> Error {
+    // Redis errors carry no keys or values, only kinds and server text.
+    Error::store(format!("redis {op} failed: {e}"))
+}
+
+impl RedisStore {
+    /// Checks the URLs now; connects on first use, so that constructing a
+    /// store never blocks and a server that is down at start-up is retried.
+    pub fn new(target: RedisTarget, timeout: Duration, prefix: &str) -> Result<Self> {
+        let client = match target {
+            RedisTarget::Single(url) => Client::open(url.as_str())
+                .map(Client_::Single)
+                .map_err(|e| Error::Config(format!("invalid Redis URL: {:?}", e.kind())))?,
+            RedisTarget::Cluster(urls) => {
+                if urls.is_empty() {
+                    return Err(Error::Config(
+                        "cluster needs at least one node URL".to_owned(),
+                    ));
+                }
+                ClusterClient::builder(urls)
+                    .connection_timeout(timeout)
+                    .response_timeout(timeout)
+                    .retries(2)
+                    .build()
+                    .map(Client_::Cluster)
+                    .map_err(|e| {
+                        Error::Config(format!("invalid Redis Cluster URLs: {:?}", e.kind()))
+                    })?
+            }
+        };
+        Ok(Self {
+            client,
+            conn: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
+            timeout,
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    fn current(&self) -> Option<Conn> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    async fn conn(&self) -> Result<Conn> {
+        if let Some(conn) = self.current() {
+            return Ok(conn);
+        }
+        let connect = async {
+            let _guard = self.connecting.lock().await;
+            if let Some(conn) = self.current() {
+                return Ok(conn);
+            }
+            let conn = match &self.client {
+                Client_::Single(c) => {
+                    let config = ConnectionManagerConfig::new()
+                        .set_connection_timeout(self.timeout)
+                        .set_response_timeout(self.timeout)
+                        .set_number_of_retries(2);
+                    ConnectionManager::new_with_config(c.clone(), config)
+                        .await
+                        .map(Conn::Single)
+                }
+                Client_::Cluster(c) => c.get_async_connection().await.map(Conn::Cluster),
+            }
+            .map_err(|e| store_err("connect", e))?;
+            *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(conn.clone());
+            Ok(conn)
+        };
+        tokio::time::timeout(self.timeout, connect)
+            .await
+            .map_err(|_| Error::store("redis did not accept a connection in time"))?
+    }
+
+    async fn query<T: redis::FromRedisValue>(&self, op: &str, cmd: &Cmd) -> Result<T> {
+        let conn = self.conn().await?;
+        let run = async {
+            match conn {
+                Conn::Single(mut c) => cmd.query_async(&mut c).await,
+                Conn::Cluster(mut c) => cmd.query_async(&mut c).await,
+            }
+        };
+        tokio::time::timeout(self.timeout, run)
+            .await
+            .map_err(|_| Error::store(format!("redis {op} timed out")))?
+            .map_err(|e| store_err(op, e))
+    }
+
+    async fn query_pipe<T: redis::FromRedisValue>(&self, op: &str, pipe: &Pipeline) -> Result<T> {
+        let conn = self.conn().await?;
+        let run = async {
+            match conn {
+                Conn::Single(mut c) => pipe.query_async(&mut c).await,
+                Conn::Cluster(mut c) => pipe.query_async(&mut c).await,
+            }
+        };
+        tokio::time::timeout(self.timeout, run)
+            .await
+            .map_err(|_| Error::store(format!("redis {op} timed out")))?
+            .map_err(|e| store_err(op, e))
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<String>> {
+        self.query("GET", &redis::cmd("GET").arg(self.key(key)).clone())
+            .await
+    }
+
+    pub async fn set(&self, key: &str, value: &str, ttl_ms: Option<u64>) -> Result<()> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key)).arg(value);
+        if let Some(ms) = ttl_ms {
+            // PX 0 is an error in Redis; a record that is already due is
+            // written with the shortest life instead.
+            cmd.arg("PX").arg(ms.max(1));
+        }
+        self.query("SET", &cmd).await
+    }
+
+    pub async fn del(&self, key: &str) -> Result<()> {
+        self.query::<i64>("DEL", &redis::cmd("DEL").arg(self.key(key)).clone())
+            .await
+            .map(drop)
+    }
+
+    pub async fn del_many(&self, keys: &[String]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        // One command per key in one pipeline: on a cluster the keys may live
+        // in different slots, which a single multi-key DEL would refuse.
+        let mut pipe = redis::pipe();
+        for key in keys {
+            pipe.cmd("DEL").arg(self.key(key)).ignore();
+        }
+        self.query_pipe::<()>("DEL", &pipe).await
+    }
+
+    pub async fn getdel(&self, key: &str) -> Result<Option<String>> {
+        self.query("GETDEL", &redis::cmd("GETDEL").arg(self.key(key)).clone())
+            .await
+    }
+
+    pub async fn set_add(&self, key: &str, member: &str) -> Result<()> {
+        self.query::<i64>(
+            "SADD",
+            &redis::cmd("SADD").arg(self.key(key)).arg(member).clone(),
+        )
+        .await
+        .map(drop)
+    }
+
+    pub async fn set_remove(&self, key: &str, member: &str) -> Result<()> {
+        self.query::<i64>(
+            "SREM",
+            &redis::cmd("SREM").arg(self.key(key)).arg(member).clone(),
+        )
+        .await
+        .map(drop)
+    }
+
+    pub async fn set_members(&self, key: &str) -> Result<Vec<String>> {
+        self.query(
+            "SMEMBERS",
+            &redis::cmd("SMEMBERS").arg(self.key(key)).clone(),
+        )
+        .await
+    }
+
+    /// Drops the shared connection; the next call opens a new one.
+    pub fn close(&self) {
+        *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
