@@ -1,0 +1,234 @@
+// Types of nextauth-chatbotkit. The shapes mirror @auth/core's adapter types
+// (declared here so the package needs no type dependency); the adapter is
+// assignable to `Adapter` from `@auth/core/adapters` and `next-auth/adapters`.
+
+/** An Auth.js user backed by a ChatBotKit partner user. */
+export interface ChatBotKitUser {
+  /** The ChatBotKit partner user id. */
+  id: string;
+  email: string;
+  emailVerified: Date | null;
+  name?: string | null;
+  image?: string | null;
+}
+
+export interface AdapterAccount {
+  userId: string;
+  type: 'oauth' | 'oidc' | 'email' | 'webauthn';
+  provider: string;
+  providerAccountId: string;
+  access_token?: string;
+  refresh_token?: string;
+  expires_at?: number;
+  token_type?: Lowercase<string>;
+  scope?: string;
+  id_token?: string;
+  session_state?: unknown;
+  [key: string]: unknown;
+}
+
+export interface AdapterSession {
+  sessionToken: string;
+  userId: string;
+  expires: Date;
+}
+
+export interface VerificationToken {
+  identifier: string;
+  token: string;
+  expires: Date;
+}
+
+export interface AdapterAuthenticator {
+  credentialID: string;
+  userId: string;
+  providerAccountId: string;
+  credentialPublicKey: string;
+  counter: number;
+  credentialDeviceType: string;
+  credentialBackedUp: boolean;
+  transports?: string | null;
+}
+
+/** The adapter: a plain object of functions (safe to call unbound). */
+export interface ChatBotKitPartnerAdapter {
+  createUser(user: Omit<ChatBotKitUser, 'id'> & { id?: string }): Promise<ChatBotKitUser>;
+  getUser(id: string): Promise<ChatBotKitUser | null>;
+  getUserByEmail(email: string): Promise<ChatBotKitUser | null>;
+  getUserByAccount(
+    providerAccountId: Pick<AdapterAccount, 'provider' | 'providerAccountId'>,
+  ): Promise<ChatBotKitUser | null>;
+  updateUser(user: Partial<ChatBotKitUser> & Pick<ChatBotKitUser, 'id'>): Promise<ChatBotKitUser>;
+  deleteUser(userId: string): Promise<void | ChatBotKitUser | null | undefined>;
+  linkAccount(account: AdapterAccount): Promise<AdapterAccount | null | undefined>;
+  unlinkAccount(
+    providerAccountId: Pick<AdapterAccount, 'provider' | 'providerAccountId'>,
+  ): Promise<AdapterAccount | undefined | void>;
+  getAccount(providerAccountId: string, provider: string): Promise<AdapterAccount | null>;
+  createSession(session: AdapterSession): Promise<AdapterSession>;
+  getSessionAndUser(
+    sessionToken: string,
+  ): Promise<{ session: AdapterSession; user: ChatBotKitUser } | null>;
+  updateSession(
+    session: Partial<AdapterSession> & Pick<AdapterSession, 'sessionToken'>,
+  ): Promise<AdapterSession | null | undefined>;
+  deleteSession(sessionToken: string): Promise<AdapterSession | null | undefined | void>;
+  createVerificationToken(token: VerificationToken): Promise<VerificationToken | null | undefined>;
+  useVerificationToken(params: {
+    identifier: string;
+    token: string;
+  }): Promise<VerificationToken | null>;
+  createAuthenticator(authenticator: AdapterAuthenticator): Promise<AdapterAuthenticator>;
+  getAuthenticator(credentialID: string): Promise<AdapterAuthenticator | null>;
+  listAuthenticatorsByUserId(userId: string): Promise<AdapterAuthenticator[]>;
+  updateAuthenticatorCounter(
+    credentialID: string,
+    newCounter: number,
+  ): Promise<AdapterAuthenticator>;
+}
+
+/** What `set` receives as its third argument. */
+export interface StoreSetOptions {
+  /** Time to live in milliseconds. */
+  px?: number;
+}
+
+/**
+ * The store contract. Any object of this shape works (Upstash Redis and
+ * Vercel KV clients have it as they are); ioredis and node-redis clients are
+ * recognised and adapted.
+ */
+export interface KeyValueStore {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown, options?: StoreSetOptions): Promise<unknown>;
+  del(key: string): Promise<unknown>;
+  /** Read and delete in one step; used for single-use tokens when present. */
+  getdel?(key: string): Promise<unknown>;
+}
+
+/** Base class for stores written in JS. */
+export declare class Store implements KeyValueStore {
+  get(key: string): Promise<unknown>;
+  set(key: string, value: unknown, options?: StoreSetOptions): Promise<unknown>;
+  del(key: string): Promise<unknown>;
+}
+
+/** The native in-memory store: development and tests, one process. */
+export declare class MemoryStore extends Store {
+  constructor();
+  getdel(key: string): Promise<unknown>;
+  /** Entries held, expired ones not yet swept included. */
+  readonly size: number;
+  /** Drops every expired entry now. */
+  sweep(): void;
+  clear(): void;
+}
+
+export type RedisStoreOptions = (
+  | { /** `redis://` or `rediss://` (TLS) URL. */ url: string; cluster?: undefined }
+  | { /** Seed node URLs of a Redis Cluster. */ cluster: string[]; url?: undefined }
+) & {
+  /** Deadline of one Redis command in ms (default 5000). */
+  timeout?: number;
+  /** Prepended to every key. */
+  keyPrefix?: string;
+};
+
+/** The native Redis / Redis Cluster store (production default). */
+export declare class RedisStore extends Store {
+  constructor(options: RedisStoreOptions);
+  getdel(key: string): Promise<unknown>;
+  /** Drops the connection; optional, an idle process exits without it. */
+  close(): void;
+}
+
+/** Any store the adapter accepts. */
+export type AnyStore = MemoryStore | RedisStore | KeyValueStore | object;
+
+export interface ChatBotKitPartnerAdapterOptions {
+  /** The ChatBotKit partner secret (required). Never logged. */
+  secret: string;
+  /** Where sessions, accounts, tokens and authenticators live (required). */
+  store: AnyStore;
+  /** Let sign-in create partner users (default false). */
+  autoCreateUser?: boolean;
+  /** Let the adapter update partner users (default true). */
+  autoUpdateUser?: boolean;
+  /** Let the adapter delete partner users (default false). */
+  autoDeleteUser?: boolean;
+  /** Default `https://api.chatbotkit.com`. */
+  baseUrl?: string;
+  /** Overall deadline of one Partner API call or store call, ms (default 10000). */
+  timeout?: number;
+  /** Retries on 429/5xx/connection errors (default 3). */
+  retries?: number;
+  /** First retry delay in ms, doubling with jitter (default 250). */
+  retryDelay?: number;
+  /** Prepended to every store key (default ''). */
+  keyPrefix?: string;
+}
+
+export declare function ChatBotKitPartnerAdapter(
+  options: ChatBotKitPartnerAdapterOptions,
+): ChatBotKitPartnerAdapter;
+
+export type AdapterErrorCode =
+  | 'CONFIG'
+  | 'INVALID_INPUT'
+  | 'CREATE_DISABLED'
+  | 'UPDATE_DISABLED'
+  | 'DELETE_DISABLED'
+  | 'DUPLICATE_USER'
+  | 'USER_NOT_FOUND'
+  | 'MISSING_EMAIL'
+  | 'PARTNER_API'
+  | 'TIMEOUT'
+  | 'NETWORK'
+  | 'STORE'
+  | 'NOT_FOUND'
+  | 'INTERNAL';
+
+export declare class AdapterError extends Error {
+  readonly name: 'AdapterError';
+  readonly code: AdapterErrorCode;
+  /** HTTP status of a PARTNER_API error. */
+  readonly status?: number;
+  /** ChatBotKit's error code of a PARTNER_API error (e.g. NOT_FOUND). */
+  readonly partnerCode?: string;
+}
+
+export interface SendVerificationRequestParams {
+  identifier: string;
+  /** The 6-character code the user types. */
+  token: string;
+  expires: Date;
+  url: string;
+  provider: unknown;
+  request: Request;
+  theme: unknown;
+}
+
+export interface ChatBotKitEmailProviderOptions {
+  sendVerificationRequest(params: SendVerificationRequestParams): Promise<void> | void;
+  id?: string;
+  name?: string;
+  from?: string;
+  /** Seconds a code stays valid (default 900). */
+  maxAge?: number;
+  [key: string]: unknown;
+}
+
+export interface ChatBotKitEmailProviderConfig {
+  id: string;
+  type: 'email';
+  name: string;
+  from: string;
+  maxAge: number;
+  generateVerificationToken(): string;
+  sendVerificationRequest(params: SendVerificationRequestParams): Promise<void> | void;
+  options: ChatBotKitEmailProviderOptions;
+}
+
+export declare function ChatBotKitEmailProvider(
+  options: ChatBotKitEmailProviderOptions,
+): ChatBotKitEmailProviderConfig;
