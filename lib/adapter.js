@@ -18,6 +18,8 @@ const NATIVE_OPTIONS = [
   'autoCreateUser',
   'autoUpdateUser',
   'autoDeleteUser',
+  'maxVerificationAttempts',
+  'userCacheTtl',
 ];
 
 function nativeAdapter(options) {

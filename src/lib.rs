@@ -11,7 +11,7 @@ pub mod error;
 pub mod partner;
 pub mod store;
 
-use adapter::{Adapter, Lifecycle};
+use adapter::{Adapter, Lifecycle, Settings};
 use error::Error;
 use napi::bindgen_prelude::Promise;
 use napi::threadsafe_function::ThreadsafeFunction;
@@ -42,6 +42,8 @@ struct AdapterOptions {
     auto_create_user: Option<bool>,
     auto_update_user: Option<bool>,
     auto_delete_user: Option<bool>,
+    max_verification_attempts: Option<f64>,
+    user_cache_ttl: Option<f64>,
 }
 
 fn config_error(e: Error) -> napi::Error {
@@ -58,7 +60,7 @@ fn millis(value: Option<f64>, default: f64, name: &str) -> error::Result<Duratio
     Ok(Duration::from_secs_f64(ms / 1000.0))
 }
 
-fn parse_options(json: &str) -> error::Result<(PartnerConfig, String, Lifecycle)> {
+fn parse_options(json: &str) -> error::Result<(PartnerConfig, Settings)> {
     let o: AdapterOptions = serde_json::from_str(json)
         .map_err(|e| Error::Config(format!("options: {}", e.to_string().replace('`', "'"))))?;
     let secret = o.secret.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
@@ -87,7 +89,23 @@ fn parse_options(json: &str) -> error::Result<(PartnerConfig, String, Lifecycle)
         auto_update_user: o.auto_update_user.unwrap_or(defaults.auto_update_user),
         auto_delete_user: o.auto_delete_user.unwrap_or(defaults.auto_delete_user),
     };
-    Ok((partner, o.key_prefix.unwrap_or_default(), lifecycle))
+    let attempts = o.max_verification_attempts.unwrap_or(5.0);
+    if !(0.0..=1000.0).contains(&attempts) || attempts.fract() != 0.0 {
+        return Err(Error::Config(
+            "`maxVerificationAttempts` must be a whole number from 0 (no limit) to 1000".into(),
+        ));
+    }
+    let user_cache_ttl = match o.user_cache_ttl {
+        None | Some(0.0) => None,
+        Some(ms) => Some(millis(Some(ms), 0.0, "userCacheTtl")?),
+    };
+    let settings = Settings {
+        key_prefix: o.key_prefix.unwrap_or_default(),
+        lifecycle,
+        max_verification_attempts: attempts as u32,
+        user_cache_ttl,
+    };
+    Ok((partner, settings))
 }
 
 fn error_json(e: &Error) -> Value {
@@ -299,10 +317,10 @@ pub struct NativeAdapter {
 }
 
 fn build_adapter(options_json: &str, store: Store) -> napi::Result<NativeAdapter> {
-    let (partner, prefix, lifecycle) = parse_options(options_json).map_err(config_error)?;
+    let (partner, settings) = parse_options(options_json).map_err(config_error)?;
     let client = PartnerClient::new(partner).map_err(config_error)?;
     Ok(NativeAdapter {
-        inner: Arc::new(Adapter::new(client, store, &prefix, lifecycle)),
+        inner: Arc::new(Adapter::new(client, store, settings)),
     })
 }
 

@@ -28,6 +28,24 @@ impl Keys {
         )
     }
 
+    /// The set of an identifier's outstanding token keys.
+    pub fn verification_tokens(&self, identifier: &str) -> String {
+        format!(
+            "{}verification-tokens:{{{}}}",
+            self.prefix,
+            encode_segment(identifier)
+        )
+    }
+
+    /// The count of failed uses for an identifier.
+    pub fn verification_failures(&self, identifier: &str) -> String {
+        format!(
+            "{}verification-failures:{{{}}}",
+            self.prefix,
+            encode_segment(identifier)
+        )
+    }
+
     pub fn account(&self, provider: &str, provider_account_id: &str) -> String {
         format!(
             "{}account:{}:{}",

@@ -5,6 +5,7 @@
 
 mod input;
 mod keys;
+mod lookups;
 mod records;
 mod users;
 
@@ -14,7 +15,9 @@ pub use keys::{IndexKind, Keys};
 use crate::error::{Error, Result};
 use crate::partner::PartnerClient;
 use crate::store::Store;
+use lookups::Lookups;
 use serde_json::Value;
+use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct Lifecycle {
@@ -33,11 +36,36 @@ impl Default for Lifecycle {
     }
 }
 
+/// Everything about the adapter's behaviour that options can set.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub key_prefix: String,
+    pub lifecycle: Lifecycle,
+    /// Failed `useVerificationToken` calls for one identifier after which
+    /// its outstanding tokens are void (0: no limit).
+    pub max_verification_attempts: u32,
+    /// How long a looked-up user may be reused (`None`: not cached).
+    pub user_cache_ttl: Option<Duration>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            key_prefix: String::new(),
+            lifecycle: Lifecycle::default(),
+            max_verification_attempts: 5,
+            user_cache_ttl: None,
+        }
+    }
+}
+
 pub struct Adapter {
     partner: PartnerClient,
     store: Store,
     keys: Keys,
     lifecycle: Lifecycle,
+    lookups: Lookups,
+    max_verification_attempts: u32,
 }
 
 /// The Auth.js adapter methods this adapter implements, in contract order.
@@ -64,17 +92,14 @@ pub const METHODS: &[&str] = &[
 ];
 
 impl Adapter {
-    pub fn new(
-        partner: PartnerClient,
-        store: Store,
-        key_prefix: &str,
-        lifecycle: Lifecycle,
-    ) -> Self {
+    pub fn new(partner: PartnerClient, store: Store, settings: Settings) -> Self {
         Self {
             partner,
             store,
-            keys: Keys::new(key_prefix),
-            lifecycle,
+            keys: Keys::new(&settings.key_prefix),
+            lifecycle: settings.lifecycle,
+            lookups: Lookups::new(settings.user_cache_ttl),
+            max_verification_attempts: settings.max_verification_attempts,
         }
     }
 

@@ -16,34 +16,63 @@ impl Adapter {
 
     pub(super) async fn create_verification_token(&self, args: &[Value]) -> Result<Value> {
         let token = object(arg(args, 0), "the verification token")?;
-        let identifier = field_str(token, "identifier", "verificationToken")?;
+        let identifier = normalize_email(field_str(token, "identifier", "verificationToken")?);
         let secret = field_str(token, "token", "verificationToken")?;
         let expires = field_date(token, "expires", "verificationToken")?;
         if let Some(ttl) = ttl_until(expires) {
-            let key = self
-                .keys
-                .verification_token(&normalize_email(identifier), secret);
+            let key = self.keys.verification_token(&identifier, secret);
             self.store.set(&key, &to_text(token), Some(ttl)).await?;
+            if self.max_verification_attempts > 0 {
+                // Remembered so that too many failures can void them all.
+                let tokens = self.keys.verification_tokens(&identifier);
+                self.store.set_add(&tokens, &key, Some(ttl)).await?;
+            }
         }
         Ok(Value::Object(token.clone()))
     }
 
     pub(super) async fn use_verification_token(&self, args: &[Value]) -> Result<Value> {
         let params = object(arg(args, 0), "the verification token")?;
-        let identifier = field_str(params, "identifier", "params")?;
+        let identifier = normalize_email(field_str(params, "identifier", "params")?);
         let secret = field_str(params, "token", "params")?;
-        let key = self
-            .keys
-            .verification_token(&normalize_email(identifier), secret);
+        let key = self.keys.verification_token(&identifier, secret);
         // Read and delete in one step: of two concurrent uses, one wins.
-        let Some(text) = self.store.getdel(&key).await? else {
-            return Ok(Value::Null);
+        let record = match self.store.getdel(&key).await? {
+            Some(text) => Some(parse_record(&text)?).filter(is_live),
+            None => None,
         };
-        let record = parse_record(&text)?;
-        if !is_live(&record) {
-            return Ok(Value::Null);
+        match record {
+            Some(record) => {
+                if self.max_verification_attempts > 0 {
+                    let failures = self.keys.verification_failures(&identifier);
+                    self.store.del(&failures).await?;
+                }
+                Ok(Value::Object(record))
+            }
+            None => {
+                self.count_failed_use(&identifier).await?;
+                Ok(Value::Null)
+            }
         }
-        Ok(Value::Object(record))
+    }
+
+    /// A wrong code for `identifier`. After `max_verification_attempts`
+    /// of them its outstanding tokens are void, so a short code cannot be
+    /// guessed by trying them all.
+    async fn count_failed_use(&self, identifier: &str) -> Result<()> {
+        if self.max_verification_attempts == 0 {
+            return Ok(());
+        }
+        let failures = self.keys.verification_failures(identifier);
+        let count = self.store.incr(&failures, FAILURE_WINDOW_MS).await?;
+        if count < i64::from(self.max_verification_attempts) {
+            return Ok(());
+        }
+        let tokens = self.keys.verification_tokens(identifier);
+        let mut keys = self.store.set_members(&tokens).await?;
+        keys.push(tokens);
+        keys.push(failures);
+        self.store.del_many(&keys).await
     }
 
     // --- accounts ------------------------------------------------------
@@ -70,7 +99,7 @@ impl Adapter {
         }
         self.store.set(&key, &to_text(account), None).await?;
         let index = self.keys.user_index(user_id, IndexKind::Accounts);
-        self.store.set_add(&index, &key).await?;
+        self.store.set_add(&index, &key, None).await?;
         Ok(Value::Object(account.clone()))
     }
 
@@ -124,7 +153,7 @@ impl Adapter {
             let key = self.keys.session(token);
             self.store.set(&key, &to_text(session), Some(ttl)).await?;
             let index = self.keys.user_index(user_id, IndexKind::Sessions);
-            self.store.set_add(&index, &key).await?;
+            self.store.set_add(&index, &key, None).await?;
         }
         Ok(Value::Object(session.clone()))
     }
@@ -171,7 +200,7 @@ impl Adapter {
                 self.store.set_remove(&index, &key).await?;
             }
             let index = self.keys.user_index(&user_id, IndexKind::Sessions);
-            self.store.set_add(&index, &key).await?;
+            self.store.set_add(&index, &key, None).await?;
         }
         Ok(Value::Object(session))
     }
@@ -223,7 +252,7 @@ impl Adapter {
         let key = self.keys.authenticator(credential_id);
         self.store.set(&key, &to_text(authenticator), None).await?;
         let index = self.keys.user_index(user_id, IndexKind::Authenticators);
-        self.store.set_add(&index, &key).await?;
+        self.store.set_add(&index, &key, None).await?;
         Ok(Value::Object(authenticator.clone()))
     }
 
@@ -273,6 +302,10 @@ impl Adapter {
         }
     }
 }
+
+/// How long failed uses of verification tokens are counted: an hour, well
+/// beyond the 15 minutes a code lives.
+const FAILURE_WINDOW_MS: u64 = 60 * 60 * 1000;
 
 /// A record with an `expires` date is live until then.
 fn is_live(record: &Object) -> bool {

@@ -4,7 +4,7 @@
 use super::input::{arg, as_date_ms, date_value, object, string, Object};
 use super::{Adapter, IndexKind};
 use crate::error::{Error, Result};
-use crate::partner::PartnerUser;
+use crate::partner::{normalize_email, PartnerUser};
 use serde_json::{json, Map, Value};
 
 /// The meta key that keeps what Auth.js sets as `emailVerified` (epoch ms,
@@ -97,11 +97,23 @@ impl Adapter {
     }
 
     /// The partner user with this id, `None` for an id no user can have.
+    /// Concurrent fetches of one id share a call (and the cache, if on).
     pub(super) async fn fetch_user(&self, id: &str) -> Result<Option<PartnerUser>> {
-        match self.partner.fetch(id).await {
-            Err(Error::InvalidInput(_)) => Ok(None),
-            other => other,
-        }
+        let lookup = || async {
+            match self.partner.fetch(id).await {
+                Err(Error::InvalidInput(_)) => Ok(None),
+                other => other,
+            }
+        };
+        self.lookups.get(format!("id:{id}"), lookup).await
+    }
+
+    /// The partner user with this email (trimmed, any case), shared likewise.
+    pub(super) async fn find_user_by_email(&self, email: &str) -> Result<Option<PartnerUser>> {
+        let lookup = || self.partner.find_by_email(email);
+        self.lookups
+            .get(format!("email:{}", normalize_email(email)), lookup)
+            .await
     }
 
     pub(super) async fn get_user_by_email(&self, args: &[Value]) -> Result<Value> {
@@ -109,7 +121,7 @@ impl Adapter {
         if email.trim().is_empty() {
             return Ok(Value::Null);
         }
-        match self.partner.find_by_email(email).await? {
+        match self.find_user_by_email(email).await? {
             Some(user) => to_auth_user(&user),
             None => Ok(Value::Null),
         }
@@ -139,7 +151,9 @@ impl Adapter {
         body.insert("meta".into(), json!({ META_EMAIL_VERIFIED: verified }));
         let body = Value::Object(body);
 
-        let id = self.create_reconciled(&email, &body).await?;
+        let created = self.create_reconciled(&email, &body).await;
+        self.lookups.invalidate();
+        let id = created?;
         Ok(json!({
             "id": id,
             "email": email,
@@ -228,7 +242,9 @@ impl Adapter {
             current.meta = Some(meta);
         }
         if !body.is_empty() {
-            self.partner.update(id, &Value::Object(body)).await?;
+            let updated = self.partner.update(id, &Value::Object(body)).await;
+            self.lookups.invalidate();
+            updated?;
         }
         to_auth_user(&current)
     }
@@ -239,7 +255,9 @@ impl Adapter {
         }
         let id = user_id(arg(args, 0))?;
         // ChatBotKit first: if it refuses, the user keeps every record.
-        let existed = match self.partner.delete(id).await {
+        let deleted = self.partner.delete(id).await;
+        self.lookups.invalidate();
+        let existed = match deleted {
             Err(Error::InvalidInput(_)) => false,
             other => other?,
         };

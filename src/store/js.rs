@@ -137,13 +137,27 @@ impl JsStore {
         }
     }
 
-    pub async fn set_add(&self, key: &str, member: &str) -> Result<()> {
+    pub async fn set_add(&self, key: &str, member: &str, ttl_ms: Option<u64>) -> Result<()> {
         let mut members = self.set_members(key).await?;
-        if members.iter().any(|m| m == member) {
+        if members.iter().any(|m| m == member) && ttl_ms.is_none() {
             return Ok(());
         }
-        members.push(member.to_owned());
-        self.write_members(key, &members).await
+        if !members.iter().any(|m| m == member) {
+            members.push(member.to_owned());
+        }
+        self.write_members(key, &members, ttl_ms).await
+    }
+
+    /// Read, add one, write: not atomic, as a plain key-value store offers
+    /// nothing better. The window is restarted by each write.
+    pub async fn incr(&self, key: &str, ttl_ms: u64) -> Result<i64> {
+        let count = match self.get(key).await? {
+            Some(text) => text.trim().trim_matches('"').parse::<i64>().unwrap_or(0),
+            None => 0,
+        }
+        .saturating_add(1);
+        self.set(key, &count.to_string(), Some(ttl_ms)).await?;
+        Ok(count)
     }
 
     pub async fn set_remove(&self, key: &str, member: &str) -> Result<()> {
@@ -156,12 +170,17 @@ impl JsStore {
         if members.is_empty() {
             self.del(key).await
         } else {
-            self.write_members(key, &members).await
+            self.write_members(key, &members, None).await
         }
     }
 
-    async fn write_members(&self, key: &str, members: &[String]) -> Result<()> {
+    async fn write_members(
+        &self,
+        key: &str,
+        members: &[String],
+        ttl_ms: Option<u64>,
+    ) -> Result<()> {
         let text = serde_json::to_string(members).map_err(|e| Error::store(e.to_string()))?;
-        self.set(key, &text, None).await
+        self.set(key, &text, ttl_ms).await
     }
 }

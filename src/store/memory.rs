@@ -101,7 +101,7 @@ impl MemoryStore {
         }
     }
 
-    pub fn set_add(&self, key: &str, member: &str) {
+    pub fn set_add(&self, key: &str, member: &str, ttl_ms: Option<u64>) {
         let now = Instant::now();
         let mut inner = self.lock();
         let entry = inner.map.entry(key.to_owned()).or_insert(Entry {
@@ -117,7 +117,42 @@ impl MemoryStore {
         if let Value::Set(set) = &mut entry.value {
             set.insert(member.to_owned());
         }
+        if let Some(ms) = ttl_ms {
+            entry.expires_at = Some(now + Duration::from_millis(ms));
+        }
         Self::maybe_sweep(&mut inner, now);
+    }
+
+    pub fn incr(&self, key: &str, ttl_ms: u64) -> i64 {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let count = match inner.map.get_mut(key) {
+            Some(
+                e @ Entry {
+                    value: Value::Text(_),
+                    ..
+                },
+            ) if e.is_live(now) => {
+                let Value::Text(text) = &mut e.value else {
+                    return 0;
+                };
+                let next = text.parse::<i64>().unwrap_or(0).saturating_add(1);
+                *text = next.to_string();
+                next
+            }
+            _ => {
+                inner.map.insert(
+                    key.to_owned(),
+                    Entry {
+                        value: Value::Text("1".to_owned()),
+                        expires_at: Some(now + Duration::from_millis(ttl_ms)),
+                    },
+                );
+                1
+            }
+        };
+        Self::maybe_sweep(&mut inner, now);
+        count
     }
 
     pub fn set_remove(&self, key: &str, member: &str) {
@@ -234,11 +269,29 @@ mod tests {
     }
 
     #[test]
+    fn counters_count_and_expire() {
+        let s = MemoryStore::new();
+        assert_eq!(s.incr("c", 30), 1);
+        assert_eq!(s.incr("c", 30), 2);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(s.incr("c", 30), 1);
+    }
+
+    #[test]
+    fn sets_with_ttl_expire() {
+        let s = MemoryStore::new();
+        s.set_add("t", "a", Some(20));
+        assert_eq!(s.set_members("t"), vec!["a"]);
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(s.set_members("t").is_empty());
+    }
+
+    #[test]
     fn sets() {
         let s = MemoryStore::new();
-        s.set_add("u", "a");
-        s.set_add("u", "b");
-        s.set_add("u", "a");
+        s.set_add("u", "a", None);
+        s.set_add("u", "b", None);
+        s.set_add("u", "a", None);
         let mut m = s.set_members("u");
         m.sort();
         assert_eq!(m, vec!["a", "b"]);

@@ -64,15 +64,26 @@ impl Store {
         }
     }
 
-    /// Add `member` to the set at `key` (a per-user index).
-    pub async fn set_add(&self, key: &str, member: &str) -> Result<()> {
+    /// Add `member` to the set at `key` (an index). With `ttl_ms` the whole
+    /// set then expires that long from now.
+    pub async fn set_add(&self, key: &str, member: &str, ttl_ms: Option<u64>) -> Result<()> {
         match self {
             Store::Memory(s) => {
-                s.set_add(key, member);
+                s.set_add(key, member, ttl_ms);
                 Ok(())
             }
-            Store::Redis(s) => s.set_add(key, member).await,
-            Store::Js(s) => s.set_add(key, member).await,
+            Store::Redis(s) => s.set_add(key, member, ttl_ms).await,
+            Store::Js(s) => s.set_add(key, member, ttl_ms).await,
+        }
+    }
+
+    /// Adds one to the counter at `key` and returns the new count. A new
+    /// counter expires after `ttl_ms`. Atomic on the native stores.
+    pub async fn incr(&self, key: &str, ttl_ms: u64) -> Result<i64> {
+        match self {
+            Store::Memory(s) => Ok(s.incr(key, ttl_ms)),
+            Store::Redis(s) => s.incr(key, ttl_ms).await,
+            Store::Js(s) => s.incr(key, ttl_ms).await,
         }
     }
 
