@@ -7,6 +7,17 @@ const { MemoryStore, RedisStore, kNative, toKeyValue, storeBridge } = require('.
 
 const DEFAULT_TIMEOUT = 10000;
 
+// DEBUG=nextauth-chatbotkit logs one line per adapter call: the method, its
+// outcome and its time. Arguments and results are never logged.
+const debug = (process.env.DEBUG ?? '')
+  .split(/[\s,]+/)
+  .some((name) => name === '*' || name.startsWith('nextauth-chatbotkit'));
+
+function log(name, outcome, started) {
+  const ms = (performance.now() - started).toFixed(1);
+  process.stderr.write(`nextauth-chatbotkit ${name} ${outcome} ${ms}ms\n`);
+}
+
 // The options the native core reads; everything else is ignored.
 const NATIVE_OPTIONS = [
   'secret',
@@ -73,7 +84,7 @@ function ChatBotKitPartnerAdapter(options) {
   const native = nativeAdapter(options);
   const adapter = {};
   for (const name of adapterMethods()) {
-    adapter[name] = async (...args) => {
+    const call = async (...args) => {
       let json;
       try {
         json = encode(args);
@@ -87,6 +98,19 @@ function ChatBotKitPartnerAdapter(options) {
       if (envelope.error) throw toError(envelope.error);
       return envelope.ok;
     };
+    adapter[name] = !debug
+      ? call
+      : async (...args) => {
+          const started = performance.now();
+          try {
+            const result = await call(...args);
+            log(name, 'ok', started);
+            return result;
+          } catch (e) {
+            log(name, e.code ?? 'error', started);
+            throw e;
+          }
+        };
   }
   return adapter;
 }

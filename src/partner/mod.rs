@@ -91,6 +91,16 @@ pub struct PartnerClient {
     base: String,
     auth_header: String,
     config: PartnerConfig,
+    /// `DEBUG=nextauth-chatbotkit`: one line per request (method, path,
+    /// status, time); never headers, query or bodies.
+    debug: bool,
+}
+
+fn debug_enabled() -> bool {
+    std::env::var("DEBUG").is_ok_and(|v| {
+        v.split([',', ' '])
+            .any(|name| name == "*" || name.starts_with("nextauth-chatbotkit"))
+    })
 }
 
 impl std::fmt::Debug for PartnerClient {
@@ -141,6 +151,7 @@ impl PartnerClient {
             auth_header: format!("Bearer {}", config.secret),
             base,
             config,
+            debug: debug_enabled(),
         })
     }
 
@@ -263,6 +274,7 @@ impl PartnerClient {
             if remaining.is_zero() {
                 return Err(self.timeout_error());
             }
+            let started = Instant::now();
             let outcome = match tokio::time::timeout(
                 remaining,
                 self.attempt(method.clone(), url, query, body, idempotence),
@@ -270,8 +282,18 @@ impl PartnerClient {
             .await
             {
                 Ok(outcome) => outcome,
-                Err(_) => return Err(self.timeout_error()),
+                Err(_) => {
+                    self.log(&method, url, "timed out", started);
+                    return Err(self.timeout_error());
+                }
             };
+            if self.debug {
+                let result = match &outcome {
+                    Attempt::Done(_) => "ok".to_owned(),
+                    Attempt::Failed { error, .. } => error.code().to_owned(),
+                };
+                self.log(&method, url, &result, started);
+            }
             let (error, retry, after) = match outcome {
                 Attempt::Done(bytes) => return Ok(bytes),
                 Attempt::Failed {
@@ -351,6 +373,16 @@ impl PartnerClient {
             error: status_error(status, &bytes),
             retry,
             after,
+        }
+    }
+
+    fn log(&self, method: &Method, url: &str, result: &str, started: Instant) {
+        if self.debug {
+            let path = url.strip_prefix(&self.base).unwrap_or(url);
+            eprintln!(
+                "nextauth-chatbotkit partner {method} {path} {result} {:.1}ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
         }
     }
 
