@@ -38,6 +38,17 @@ export declare class NativeMemoryStore {
   clear(): void
 }
 
+/** The Partner API client on its own, for what apps need after sign-in. */
+export declare class NativePartner {
+  constructor(optionsJson: string)
+  /**
+   * A short-lived ChatBotKit token scoped to one partner user's own
+   * environment. Resolves to the `{ ok }` / `{ error }` envelope, with
+   * `ok` = `{ id, token, expiresAt }` (`expiresAt` a tagged date).
+   */
+  createSession(userId: string, paramsJson: string): Promise<string>
+}
+
 /** The native Redis / Redis Cluster store. Values are JSON text. */
 export declare class NativeRedisStore {
   constructor(optionsJson: string)

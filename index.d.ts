@@ -232,3 +232,32 @@ export interface ChatBotKitEmailProviderConfig {
 export declare function ChatBotKitEmailProvider(
   options: ChatBotKitEmailProviderOptions,
 ): ChatBotKitEmailProviderConfig;
+
+export interface ChatBotKitSessionParams {
+  /** How long the token lives (ChatBotKit's default when absent). */
+  durationInSeconds?: number;
+  /** API routes the token may call. */
+  allowedRoutes?: string[];
+  contactId?: string;
+}
+
+export interface ChatBotKitSession {
+  id: string;
+  /** A short-lived token for the partner user's own ChatBotKit environment. */
+  token: string;
+  expiresAt: Date;
+}
+
+/**
+ * Asks the Partner API for a short-lived token scoped to the signed-in
+ * user's own ChatBotKit environment (`POST /v1/partner/user/{id}/session/create`),
+ * with the adapter's client, retries and errors. Call it server-side.
+ */
+export declare function createChatBotKitSession(
+  options: Pick<
+    ChatBotKitPartnerAdapterOptions,
+    'secret' | 'baseUrl' | 'timeout' | 'retries' | 'retryDelay'
+  >,
+  userId: string,
+  params?: ChatBotKitSessionParams,
+): Promise<ChatBotKitSession>;

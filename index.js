@@ -8,6 +8,7 @@ const { ChatBotKitPartnerAdapter } = require('./lib/adapter.js');
 const { Store, MemoryStore, RedisStore } = require('./lib/stores.js');
 const { ChatBotKitEmailProvider } = require('./lib/provider.js');
 const { AdapterError } = require('./lib/errors.js');
+const { createChatBotKitSession } = require('./lib/session.js');
 
 module.exports = {
   ChatBotKitPartnerAdapter,
@@ -16,4 +17,5 @@ module.exports = {
   MemoryStore,
   RedisStore,
   AdapterError,
+  createChatBotKitSession,
 };

@@ -7,5 +7,6 @@ export const {
   MemoryStore,
   RedisStore,
   AdapterError,
+  createChatBotKitSession,
 } = cjs;
 export default cjs;

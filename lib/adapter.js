@@ -33,12 +33,10 @@ const NATIVE_OPTIONS = [
   'userCacheTtl',
 ];
 
-function nativeAdapter(options) {
+/** The options the native core reads, checked for the one it cannot do without. */
+function pickNativeOptions(options) {
   if (options === null || typeof options !== 'object') {
-    throw new AdapterError(
-      'CONFIG',
-      'ChatBotKitPartnerAdapter needs an options object with `secret` and `store`',
-    );
+    throw new AdapterError('CONFIG', 'options must be an object with at least `secret`');
   }
   const picked = {};
   for (const name of NATIVE_OPTIONS) {
@@ -47,6 +45,11 @@ function nativeAdapter(options) {
   if (typeof picked.secret !== 'string' || picked.secret.trim() === '') {
     throw new AdapterError('CONFIG', '`secret` (the ChatBotKit partner secret) is required');
   }
+  return picked;
+}
+
+function nativeAdapter(options) {
+  const picked = pickNativeOptions(options);
   const { store } = options;
   let json;
   try {
@@ -115,4 +118,4 @@ function ChatBotKitPartnerAdapter(options) {
   return adapter;
 }
 
-module.exports = { ChatBotKitPartnerAdapter };
+module.exports = { ChatBotKitPartnerAdapter, pickNativeOptions };

@@ -368,6 +368,95 @@ impl NativeAdapter {
     }
 }
 
+// --- partner sessions ---------------------------------------------------
+
+/// The Partner API client on its own, for what apps need after sign-in.
+#[napi]
+pub struct NativePartner {
+    client: Arc<PartnerClient>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SessionParams {
+    duration_in_seconds: Option<f64>,
+    allowed_routes: Option<Vec<String>>,
+    contact_id: Option<String>,
+}
+
+#[napi]
+impl NativePartner {
+    #[napi(constructor)]
+    pub fn new(options_json: String) -> napi::Result<Self> {
+        let (partner, _) = parse_options(&options_json).map_err(config_error)?;
+        let client = PartnerClient::new(partner).map_err(config_error)?;
+        Ok(Self {
+            client: Arc::new(client),
+        })
+    }
+
+    /// A short-lived ChatBotKit token scoped to one partner user's own
+    /// environment. Resolves to the `{ ok }` / `{ error }` envelope, with
+    /// `ok` = `{ id, token, expiresAt }` (`expiresAt` a tagged date).
+    #[napi]
+    pub async fn create_session(&self, user_id: String, params_json: String) -> String {
+        let client = self.client.clone();
+        guarded(async move { create_session(&client, &user_id, &params_json).await }).await
+    }
+}
+
+async fn create_session(
+    client: &PartnerClient,
+    user_id: &str,
+    params_json: &str,
+) -> error::Result<Value> {
+    let params: SessionParams = serde_json::from_str(params_json)
+        .map_err(|e| Error::invalid(format!("session options: {e}")))?;
+    let mut body = serde_json::Map::new();
+    if let Some(seconds) = params.duration_in_seconds {
+        if !seconds.is_finite() || seconds <= 0.0 || seconds.fract() != 0.0 {
+            return Err(Error::invalid(
+                "durationInSeconds must be a positive whole number",
+            ));
+        }
+        body.insert("durationInSeconds".into(), json!(seconds as u64));
+    }
+    let mut config = serde_json::Map::new();
+    if let Some(routes) = params.allowed_routes {
+        config.insert("allowedRoutes".into(), json!(routes));
+    }
+    if let Some(contact) = params.contact_id {
+        config.insert("contactId".into(), json!(contact));
+    }
+    if !config.is_empty() {
+        body.insert("config".into(), Value::Object(config));
+    }
+    if user_id.is_empty() {
+        return Err(Error::invalid("the user id must be a non-empty string"));
+    }
+    let answer = client
+        .post_user_action(user_id, "session/create", &Value::Object(body))
+        .await
+        .map_err(|e| match e {
+            Error::PartnerApi {
+                status: Some(404), ..
+            } => Error::UserNotFound(format!("with id {user_id:?}")),
+            other => other,
+        })?;
+    let (Some(id), Some(token), Some(expires_at)) = (
+        answer.get("id").and_then(Value::as_str),
+        answer.get("token").and_then(Value::as_str),
+        answer.get("expiresAt").and_then(adapter::as_date_ms),
+    ) else {
+        return Err(Error::PartnerApi {
+            status: Some(200),
+            partner_code: None,
+            message: "the session/create response does not have the documented shape".into(),
+        });
+    };
+    Ok(json!({ "id": id, "token": token, "expiresAt": adapter::date_value(expires_at) }))
+}
+
 /// The adapter methods, in Auth.js contract order.
 #[napi]
 pub fn adapter_methods() -> Vec<String> {

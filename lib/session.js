@@ -1,0 +1,55 @@
+'use strict';
+
+const { NativePartner } = require('../binding.js');
+const { AdapterError, messageOf } = require('./errors.js');
+const { decode } = require('./codec.js');
+const { pickNativeOptions } = require('./adapter.js');
+
+// One native client (one connection pool) per distinct configuration.
+const clients = new Map();
+const MAX_CLIENTS = 16;
+
+function clientFor(options) {
+  const picked = pickNativeOptions(options);
+  const key = JSON.stringify(picked);
+  let client = clients.get(key);
+  if (!client) {
+    try {
+      client = new NativePartner(key);
+    } catch (e) {
+      throw new AdapterError('CONFIG', messageOf(e));
+    }
+    if (clients.size >= MAX_CLIENTS) clients.delete(clients.keys().next().value);
+    clients.set(key, client);
+  }
+  return client;
+}
+
+/**
+ * Asks the Partner API for a short-lived token scoped to one partner user's
+ * own ChatBotKit environment, so a browser can talk to ChatBotKit without
+ * ever seeing the partner secret. `options` are the adapter's options
+ * (`secret`, `baseUrl`, `timeout`, `retries`, ...).
+ *
+ * Resolves to `{ id, token, expiresAt: Date }`.
+ */
+async function createChatBotKitSession(options, userId, params = {}) {
+  const client = clientFor(options);
+  if (typeof userId !== 'string' || userId === '') {
+    throw new AdapterError('INVALID_INPUT', 'the user id must be a non-empty string');
+  }
+  const { durationInSeconds, allowedRoutes, contactId } = params ?? {};
+  let json;
+  try {
+    json = JSON.stringify({ durationInSeconds, allowedRoutes, contactId });
+  } catch (e) {
+    throw new AdapterError('INVALID_INPUT', `session options: ${messageOf(e)}`);
+  }
+  const envelope = decode(await client.createSession(userId, json));
+  if (envelope.error) {
+    throw new AdapterError(envelope.error.code, envelope.error.message, envelope.error);
+  }
+  return envelope.ok;
+}
+
+module.exports = { createChatBotKitSession };
