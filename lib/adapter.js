@@ -40,7 +40,14 @@ function pickNativeOptions(options) {
   }
   const picked = {};
   for (const name of NATIVE_OPTIONS) {
-    if (options[name] !== undefined) picked[name] = options[name];
+    const value = options[name];
+    if (value === undefined) continue;
+    // JSON would turn NaN (e.g. Number(process.env.UNSET)) into null, which
+    // reads as "use the default": refuse it here instead.
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw new AdapterError('CONFIG', `\`${name}\` must be a finite number`);
+    }
+    picked[name] = value;
   }
   if (typeof picked.secret !== 'string' || picked.secret.trim() === '') {
     throw new AdapterError('CONFIG', '`secret` (the ChatBotKit partner secret) is required');

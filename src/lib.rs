@@ -63,9 +63,14 @@ fn millis(value: Option<f64>, default: f64, name: &str) -> error::Result<Duratio
 fn parse_options(json: &str) -> error::Result<(PartnerConfig, Settings)> {
     let o: AdapterOptions = serde_json::from_str(json)
         .map_err(|e| Error::Config(format!("options: {}", e.to_string().replace('`', "'"))))?;
-    let secret = o.secret.filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-        Error::Config("`secret` (the ChatBotKit partner secret) is required".into())
-    })?;
+    // A secret read from a file often ends in a newline: it is not part of it.
+    let secret = o
+        .secret
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            Error::Config("`secret` (the ChatBotKit partner secret) is required".into())
+        })?;
     let retries = o.retries.unwrap_or(3.0);
     if !(0.0..=10.0).contains(&retries) || retries.fract() != 0.0 {
         return Err(Error::Config(

@@ -9,6 +9,7 @@ use super::input::{
 use super::{Adapter, IndexKind};
 use crate::error::{Error, Result};
 use crate::partner::normalize_email;
+use crate::store::Write;
 use serde_json::{json, Value};
 
 impl Adapter {
@@ -21,19 +22,28 @@ impl Adapter {
         let expires = field_date(token, "expires", "verificationToken")?;
         if let Some(ttl) = ttl_until(expires) {
             let key = self.keys.verification_token(&identifier, secret);
-            self.store.set(&key, &to_text(token), Some(ttl)).await?;
+            let mut batch = vec![Write::Set {
+                key: key.clone(),
+                value: to_text(token),
+                ttl_ms: Some(ttl),
+            }];
             if self.max_verification_attempts > 0 {
                 // Remembered so that too many failures can void them all.
-                let tokens = self.keys.verification_tokens(&identifier);
-                self.store.set_add(&tokens, &key, Some(ttl)).await?;
+                batch.push(Write::SetAdd {
+                    key: self.keys.verification_tokens(&identifier),
+                    member: key,
+                    ttl_ms: Some(ttl),
+                });
             }
+            self.store.write(&batch).await?;
         }
         Ok(Value::Object(token.clone()))
     }
 
     pub(super) async fn use_verification_token(&self, args: &[Value]) -> Result<Value> {
         let params = object(arg(args, 0), "the verification token")?;
-        let identifier = normalize_email(field_str(params, "identifier", "params")?);
+        let given_identifier = field_str(params, "identifier", "params")?;
+        let identifier = normalize_email(given_identifier);
         let secret = field_str(params, "token", "params")?;
         let key = self.keys.verification_token(&identifier, secret);
         // Read and delete in one step: of two concurrent uses, one wins.
@@ -42,7 +52,17 @@ impl Adapter {
             None => None,
         };
         match record {
-            Some(record) => {
+            Some(mut record) => {
+                // The key matched the email trimmed and in any case. Auth.js
+                // then compares identifiers exactly, so the token answers to
+                // the spelling it was asked with instead of being burned
+                // for a difference of case.
+                if record.get("identifier").and_then(Value::as_str) != Some(given_identifier) {
+                    record.insert(
+                        "identifier".into(),
+                        Value::String(given_identifier.to_owned()),
+                    );
+                }
                 if self.max_verification_attempts > 0 {
                     let failures = self.keys.verification_failures(&identifier);
                     self.store.del(&failures).await?;
@@ -88,18 +108,29 @@ impl Adapter {
             )));
         }
         let key = self.keys.account(provider, provider_account_id);
+        let mut batch = Vec::with_capacity(3);
         // Linked before to someone else: take it off that user's index.
         if let Some(previous) = self.store.get(&key).await? {
             if let Some(Value::String(old_user)) = parse_record(&previous)?.get("userId") {
                 if old_user != user_id {
-                    let index = self.keys.user_index(old_user, IndexKind::Accounts);
-                    self.store.set_remove(&index, &key).await?;
+                    batch.push(Write::SetRemove {
+                        key: self.keys.user_index(old_user, IndexKind::Accounts),
+                        member: key.clone(),
+                    });
                 }
             }
         }
-        self.store.set(&key, &to_text(account), None).await?;
-        let index = self.keys.user_index(user_id, IndexKind::Accounts);
-        self.store.set_add(&index, &key, None).await?;
+        batch.push(Write::Set {
+            key: key.clone(),
+            value: to_text(account),
+            ttl_ms: None,
+        });
+        batch.push(Write::SetAdd {
+            key: self.keys.user_index(user_id, IndexKind::Accounts),
+            member: key,
+            ttl_ms: None,
+        });
+        self.store.write(&batch).await?;
         Ok(Value::Object(account.clone()))
     }
 
@@ -151,9 +182,20 @@ impl Adapter {
         let expires = field_date(session, "expires", "session")?;
         if let Some(ttl) = ttl_until(expires) {
             let key = self.keys.session(token);
-            self.store.set(&key, &to_text(session), Some(ttl)).await?;
-            let index = self.keys.user_index(user_id, IndexKind::Sessions);
-            self.store.set_add(&index, &key, None).await?;
+            self.store
+                .write(&[
+                    Write::Set {
+                        key: key.clone(),
+                        value: to_text(session),
+                        ttl_ms: Some(ttl),
+                    },
+                    Write::SetAdd {
+                        key: self.keys.user_index(user_id, IndexKind::Sessions),
+                        member: key,
+                        ttl_ms: None,
+                    },
+                ])
+                .await?;
         }
         Ok(Value::Object(session.clone()))
     }
@@ -190,18 +232,31 @@ impl Adapter {
         }
         let user_id = field_str(&session, "userId", "session")?.to_owned();
         let expires = field_date(&session, "expires", "session")?;
-        match ttl_until(expires) {
-            Some(ttl) => self.store.set(&key, &to_text(&session), Some(ttl)).await?,
-            None => self.store.del(&key).await?,
-        }
+        let mut batch = Vec::with_capacity(3);
+        // The time-to-live follows `expires`; a session moved into the past
+        // is gone.
+        batch.push(match ttl_until(expires) {
+            Some(ttl) => Write::Set {
+                key: key.clone(),
+                value: to_text(&session),
+                ttl_ms: Some(ttl),
+            },
+            None => Write::Del { key: key.clone() },
+        });
         if old_user.as_ref().and_then(Value::as_str) != Some(user_id.as_str()) {
             if let Some(Value::String(old)) = &old_user {
-                let index = self.keys.user_index(old, IndexKind::Sessions);
-                self.store.set_remove(&index, &key).await?;
+                batch.push(Write::SetRemove {
+                    key: self.keys.user_index(old, IndexKind::Sessions),
+                    member: key.clone(),
+                });
             }
-            let index = self.keys.user_index(&user_id, IndexKind::Sessions);
-            self.store.set_add(&index, &key, None).await?;
+            batch.push(Write::SetAdd {
+                key: self.keys.user_index(&user_id, IndexKind::Sessions),
+                member: key,
+                ttl_ms: None,
+            });
         }
+        self.store.write(&batch).await?;
         Ok(Value::Object(session))
     }
 
@@ -237,9 +292,17 @@ impl Adapter {
     }
 
     async fn remove_session(&self, key: &str, user_id: &str) -> Result<()> {
-        self.store.del(key).await?;
-        let index = self.keys.user_index(user_id, IndexKind::Sessions);
-        self.store.set_remove(&index, key).await
+        self.store
+            .write(&[
+                Write::Del {
+                    key: key.to_owned(),
+                },
+                Write::SetRemove {
+                    key: self.keys.user_index(user_id, IndexKind::Sessions),
+                    member: key.to_owned(),
+                },
+            ])
+            .await
     }
 
     // --- authenticators ------------------------------------------------
@@ -250,9 +313,20 @@ impl Adapter {
         let user_id = field_str(authenticator, "userId", "authenticator")?;
         counter(authenticator.get("counter"))?;
         let key = self.keys.authenticator(credential_id);
-        self.store.set(&key, &to_text(authenticator), None).await?;
-        let index = self.keys.user_index(user_id, IndexKind::Authenticators);
-        self.store.set_add(&index, &key, None).await?;
+        self.store
+            .write(&[
+                Write::Set {
+                    key: key.clone(),
+                    value: to_text(authenticator),
+                    ttl_ms: None,
+                },
+                Write::SetAdd {
+                    key: self.keys.user_index(user_id, IndexKind::Authenticators),
+                    member: key,
+                    ttl_ms: None,
+                },
+            ])
+            .await?;
         Ok(Value::Object(authenticator.clone()))
     }
 

@@ -61,7 +61,12 @@ pub struct PartnerUser {
 #[derive(Deserialize)]
 struct ListResponse {
     items: Vec<PartnerUser>,
+    #[serde(default)]
+    cursor: Option<String>,
 }
+
+/// Pages read when a server ignores the email filter (100 users each).
+const MAX_LIST_PAGES: usize = 20;
 
 #[derive(Deserialize)]
 struct IdResponse {
@@ -132,6 +137,12 @@ impl PartnerClient {
                 "`secret` (the ChatBotKit partner secret) is required".into(),
             ));
         }
+        let auth_header = format!("Bearer {}", config.secret);
+        if reqwest::header::HeaderValue::from_str(&auth_header).is_err() {
+            return Err(Error::Config(
+                "`secret` contains characters that cannot be sent in an HTTP header".into(),
+            ));
+        }
         let base = config.base_url.trim_end_matches('/').to_owned();
         let parsed = reqwest::Url::parse(&base)
             .map_err(|_| Error::Config("`baseUrl` is not a valid URL".into()))?;
@@ -148,7 +159,7 @@ impl PartnerClient {
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
             http,
-            auth_header: format!("Bearer {}", config.secret),
+            auth_header,
             base,
             config,
             debug: debug_enabled(),
@@ -174,20 +185,37 @@ impl PartnerClient {
         ))
     }
 
-    /// Users whose email matches `email` (trimmed, case-insensitive). The list
-    /// filter is unpublished, so what the server sends is checked, not trusted.
+    /// The user whose email matches `email` (trimmed, case-insensitive),
+    /// the oldest if several do. The list filter is unpublished, so what the
+    /// server sends is checked, not trusted: a server that ignores the filter
+    /// is paged through (up to a bound) instead of answering with a stranger.
     pub async fn find_by_email(&self, email: &str) -> Result<Option<PartnerUser>> {
         let wanted = normalize_email(email);
         let url = format!("{}/v1/partner/user/list", self.base);
-        let query = [("email", email.trim()), ("order", "asc"), ("take", "10")];
-        let body = self
-            .send(Method::GET, &url, Some(&query), None, Idempotence::Safe)
-            .await?;
-        let list: ListResponse = parse("list users", &body)?;
-        Ok(list
-            .items
-            .into_iter()
-            .find(|u| u.email.as_deref().map(normalize_email).as_deref() == Some(wanted.as_str())))
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_LIST_PAGES {
+            let mut query = vec![("email", email.trim()), ("order", "asc"), ("take", "100")];
+            if let Some(c) = &cursor {
+                query.push(("cursor", c.as_str()));
+            }
+            let body = self
+                .send(Method::GET, &url, Some(&query), None, Idempotence::Safe)
+                .await?;
+            let page: ListResponse = parse("list users", &body)?;
+            let found = page.items.iter().position(|u| {
+                u.email.as_deref().map(normalize_email).as_deref() == Some(wanted.as_str())
+            });
+            if let Some(index) = found {
+                return Ok(page.items.into_iter().nth(index));
+            }
+            match page.cursor {
+                Some(next) if !page.items.is_empty() && cursor.as_ref() != Some(&next) => {
+                    cursor = Some(next)
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
     }
 
     /// The user with this id, or `None` when the API answers 404.

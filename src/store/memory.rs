@@ -1,6 +1,7 @@
 //! The native in-memory store: the embedded default, for development and tests.
 //! One process only; everything is lost when it exits.
 
+use super::Write;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -28,6 +29,54 @@ struct Inner {
     /// sweep runs when the map has doubled, so expired keys cost O(1)
     /// amortised and the map stays within twice its live size.
     swept_len: usize,
+}
+
+impl Inner {
+    fn set(&mut self, key: &str, value: &str, ttl_ms: Option<u64>, now: Instant) {
+        self.map.insert(
+            key.to_owned(),
+            Entry {
+                value: Value::Text(value.to_owned()),
+                expires_at: ttl_ms.map(|ms| now + Duration::from_millis(ms)),
+            },
+        );
+    }
+
+    fn set_add(&mut self, key: &str, member: &str, ttl_ms: Option<u64>, now: Instant) {
+        let entry = self.map.entry(key.to_owned()).or_insert(Entry {
+            value: Value::Set(HashSet::new()),
+            expires_at: None,
+        });
+        if !entry.is_live(now) || !matches!(entry.value, Value::Set(_)) {
+            *entry = Entry {
+                value: Value::Set(HashSet::new()),
+                expires_at: None,
+            };
+        }
+        if let Value::Set(set) = &mut entry.value {
+            set.insert(member.to_owned());
+        }
+        if let Some(ms) = ttl_ms {
+            entry.expires_at = Some(now + Duration::from_millis(ms));
+        }
+    }
+
+    fn set_remove(&mut self, key: &str, member: &str) {
+        let now_empty = match self.map.get_mut(key) {
+            Some(Entry {
+                value: Value::Set(set),
+                ..
+            }) => {
+                set.remove(member);
+                set.is_empty()
+            }
+            _ => false,
+        };
+        // An empty set is no set, as in Redis.
+        if now_empty {
+            self.map.remove(key);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -67,15 +116,8 @@ impl MemoryStore {
 
     pub fn set(&self, key: &str, value: &str, ttl_ms: Option<u64>) {
         let now = Instant::now();
-        let expires_at = ttl_ms.map(|ms| now + Duration::from_millis(ms));
         let mut inner = self.lock();
-        inner.map.insert(
-            key.to_owned(),
-            Entry {
-                value: Value::Text(value.to_owned()),
-                expires_at,
-            },
-        );
+        inner.set(key, value, ttl_ms, now);
         Self::maybe_sweep(&mut inner, now);
     }
 
@@ -83,11 +125,25 @@ impl MemoryStore {
         self.lock().map.remove(key);
     }
 
-    pub fn del_many(&self, keys: &[String]) {
+    /// Applies a batch atomically: no reader sees half of it.
+    pub fn write(&self, batch: &[Write]) {
+        let now = Instant::now();
         let mut inner = self.lock();
-        for key in keys {
-            inner.map.remove(key);
+        for change in batch {
+            match change {
+                Write::Set { key, value, ttl_ms } => inner.set(key, value, *ttl_ms, now),
+                Write::Del { key } => {
+                    inner.map.remove(key);
+                }
+                Write::SetAdd {
+                    key,
+                    member,
+                    ttl_ms,
+                } => inner.set_add(key, member, *ttl_ms, now),
+                Write::SetRemove { key, member } => inner.set_remove(key, member),
+            }
         }
+        Self::maybe_sweep(&mut inner, now);
     }
 
     pub fn getdel(&self, key: &str) -> Option<String> {
@@ -104,22 +160,7 @@ impl MemoryStore {
     pub fn set_add(&self, key: &str, member: &str, ttl_ms: Option<u64>) {
         let now = Instant::now();
         let mut inner = self.lock();
-        let entry = inner.map.entry(key.to_owned()).or_insert(Entry {
-            value: Value::Set(HashSet::new()),
-            expires_at: None,
-        });
-        if !entry.is_live(now) || !matches!(entry.value, Value::Set(_)) {
-            *entry = Entry {
-                value: Value::Set(HashSet::new()),
-                expires_at: None,
-            };
-        }
-        if let Value::Set(set) = &mut entry.value {
-            set.insert(member.to_owned());
-        }
-        if let Some(ms) = ttl_ms {
-            entry.expires_at = Some(now + Duration::from_millis(ms));
-        }
+        inner.set_add(key, member, ttl_ms, now);
         Self::maybe_sweep(&mut inner, now);
     }
 
@@ -156,21 +197,7 @@ impl MemoryStore {
     }
 
     pub fn set_remove(&self, key: &str, member: &str) {
-        let mut inner = self.lock();
-        let now_empty = match inner.map.get_mut(key) {
-            Some(Entry {
-                value: Value::Set(set),
-                ..
-            }) => {
-                set.remove(member);
-                set.is_empty()
-            }
-            _ => false,
-        };
-        // An empty set is no set, as in Redis.
-        if now_empty {
-            inner.map.remove(key);
-        }
+        self.lock().set_remove(key, member);
     }
 
     pub fn set_members(&self, key: &str) -> Vec<String> {

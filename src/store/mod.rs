@@ -15,6 +15,39 @@ pub use js::{JsStore, JsStoreBridge};
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
 
+/// One change in a [`Store::write`] batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Write {
+    Set {
+        key: String,
+        value: String,
+        ttl_ms: Option<u64>,
+    },
+    Del {
+        key: String,
+    },
+    SetAdd {
+        key: String,
+        member: String,
+        ttl_ms: Option<u64>,
+    },
+    SetRemove {
+        key: String,
+        member: String,
+    },
+}
+
+impl Write {
+    pub fn key(&self) -> &str {
+        match self {
+            Write::Set { key, .. }
+            | Write::Del { key }
+            | Write::SetAdd { key, .. }
+            | Write::SetRemove { key, .. } => key,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub enum Store {
     Memory(Arc<MemoryStore>),
@@ -106,20 +139,41 @@ impl Store {
         }
     }
 
-    /// Delete many keys. Native stores do it in one step.
-    pub async fn del_many(&self, keys: &[String]) -> Result<()> {
+    /// Applies a batch of changes, in order. The memory store applies it
+    /// under one lock; Redis in one `MULTI` round trip (on a cluster, one per
+    /// hash tag, so the keys of one user change together); a JS store one
+    /// call at a time.
+    pub async fn write(&self, batch: &[Write]) -> Result<()> {
         match self {
             Store::Memory(s) => {
-                s.del_many(keys);
+                s.write(batch);
                 Ok(())
             }
-            Store::Redis(s) => s.del_many(keys).await,
+            Store::Redis(s) => s.write(batch).await,
             Store::Js(s) => {
-                for key in keys {
-                    s.del(key).await?;
+                for change in batch {
+                    match change {
+                        Write::Set { key, value, ttl_ms } => s.set(key, value, *ttl_ms).await?,
+                        Write::Del { key } => s.del(key).await?,
+                        Write::SetAdd {
+                            key,
+                            member,
+                            ttl_ms,
+                        } => s.set_add(key, member, *ttl_ms).await?,
+                        Write::SetRemove { key, member } => s.set_remove(key, member).await?,
+                    }
                 }
                 Ok(())
             }
         }
+    }
+
+    /// Delete many keys.
+    pub async fn del_many(&self, keys: &[String]) -> Result<()> {
+        let batch: Vec<Write> = keys
+            .iter()
+            .map(|key| Write::Del { key: key.clone() })
+            .collect();
+        self.write(&batch).await
     }
 }

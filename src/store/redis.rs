@@ -3,6 +3,7 @@
 //! itself, and every command has a deadline so a down server gives a `STORE`
 //! error instead of a hung sign-in.
 
+use super::Write;
 use crate::error::{Error, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
@@ -39,6 +40,19 @@ pub struct RedisStore {
     timeout: Duration,
     /// Prepended to every key, so several apps can share one Redis.
     prefix: String,
+}
+
+/// What decides a key's cluster slot: the text between the first `{` and
+/// the next `}` when that is not empty, else the whole key (Redis's rule).
+fn hash_tag(key: &str) -> &str {
+    if let Some(open) = key.find('{') {
+        if let Some(len) = key[open + 1..].find('}') {
+            if len > 0 {
+                return &key[open + 1..open + 1 + len];
+            }
+        }
+    }
+    key
 }
 
 fn store_err(op: &str, e: RedisError) -> Error {
@@ -168,17 +182,58 @@ impl RedisStore {
             .map(drop)
     }
 
-    pub async fn del_many(&self, keys: &[String]) -> Result<()> {
-        if keys.is_empty() {
+    /// One batch: a single `MULTI` on one server; on a cluster one `MULTI`
+    /// per hash tag (a transaction cannot span slots), in order of first use.
+    pub async fn write(&self, batch: &[Write]) -> Result<()> {
+        if batch.is_empty() {
             return Ok(());
         }
-        // One command per key in one pipeline: on a cluster the keys may live
-        // in different slots, which a single multi-key DEL would refuse.
-        let mut pipe = redis::pipe();
-        for key in keys {
-            pipe.cmd("DEL").arg(self.key(key)).ignore();
+        let mut groups: Vec<(String, redis::Pipeline)> = Vec::new();
+        for change in batch {
+            let group = match self.client {
+                Client_::Single(_) => String::new(),
+                Client_::Cluster(_) => hash_tag(&self.key(change.key())).to_owned(),
+            };
+            let index = match groups.iter().position(|(g, _)| *g == group) {
+                Some(index) => index,
+                None => {
+                    let mut pipe = redis::pipe();
+                    pipe.atomic();
+                    groups.push((group, pipe));
+                    groups.len() - 1
+                }
+            };
+            self.add_to(&mut groups[index].1, change);
         }
-        self.query_pipe::<()>("DEL", &pipe).await
+        for (_, pipe) in &groups {
+            self.query_pipe::<()>("write", pipe).await?;
+        }
+        Ok(())
+    }
+
+    fn add_to(&self, pipe: &mut redis::Pipeline, change: &Write) {
+        let key = self.key(change.key());
+        match change {
+            Write::Set { value, ttl_ms, .. } => {
+                pipe.cmd("SET").arg(&key).arg(value);
+                if let Some(ms) = ttl_ms {
+                    pipe.arg("PX").arg((*ms).max(1));
+                }
+            }
+            Write::Del { .. } => {
+                pipe.cmd("DEL").arg(&key);
+            }
+            Write::SetAdd { member, ttl_ms, .. } => {
+                pipe.cmd("SADD").arg(&key).arg(member);
+                if let Some(ms) = ttl_ms {
+                    pipe.ignore().cmd("PEXPIRE").arg(&key).arg((*ms).max(1));
+                }
+            }
+            Write::SetRemove { member, .. } => {
+                pipe.cmd("SREM").arg(&key).arg(member);
+            }
+        }
+        pipe.ignore();
     }
 
     pub async fn getdel(&self, key: &str) -> Result<Option<String>> {
@@ -235,5 +290,18 @@ impl RedisStore {
     /// Drops the shared connection; the next call opens a new one.
     pub fn close(&self) {
         *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hash_tag;
+
+    #[test]
+    fn hash_tags() {
+        assert_eq!(hash_tag("user:{u1}:sessions"), "u1");
+        assert_eq!(hash_tag("session:abc"), "session:abc");
+        assert_eq!(hash_tag("a{}b{c}"), "a{}b{c}");
+        assert_eq!(hash_tag("p:{x}{y}"), "x");
     }
 }

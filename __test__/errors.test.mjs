@@ -1,0 +1,371 @@
+// Every error code reachable from the public API, as an AdapterError with a
+// stable `code`; and the partner secret never leaks into an error.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import util from 'node:util';
+import { ChatBotKitPartnerAdapter, MemoryStore, AdapterError } from '../index.mjs';
+import { startFakePartnerApi } from '../testing/index.mjs';
+
+const SECRET = 'sk-partner-TOPSECRET-5f1d0c2a9b8e7d6c';
+const WRONG_SECRET = 'sk-partner-WRONGSECRET-00aa11bb22cc';
+
+let api;
+/** Every error any test saw, checked for the secret at the end. */
+const seen = [];
+
+before(async () => {
+  api = await startFakePartnerApi({ secret: SECRET });
+});
+after(() => api.close());
+
+function options(extra = {}) {
+  return { secret: SECRET, baseUrl: api.url, store: new MemoryStore(), retries: 0, ...extra };
+}
+const makeAdapter = (extra) => ChatBotKitPartnerAdapter(options(extra));
+
+function check(error, code) {
+  seen.push(error);
+  assert.ok(error instanceof AdapterError, `expected an AdapterError, got ${util.inspect(error)}`);
+  assert.ok(error instanceof Error);
+  assert.equal(error.name, 'AdapterError');
+  assert.equal(error.code, code, error.message);
+  assert.equal(typeof error.message, 'string');
+  assert.ok(error.message.length > 0);
+  return error;
+}
+
+async function rejectsWith(promise, code) {
+  let caught;
+  await assert.rejects(promise, (e) => {
+    caught = e;
+    return true;
+  });
+  return check(caught, code);
+}
+
+function throwsWith(fn, code) {
+  let caught;
+  assert.throws(fn, (e) => {
+    caught = e;
+    return true;
+  });
+  return check(caught, code);
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('CONFIG', () => {
+  test('no options, no secret, an empty secret', () => {
+    throwsWith(() => ChatBotKitPartnerAdapter(), 'CONFIG');
+    throwsWith(() => ChatBotKitPartnerAdapter(null), 'CONFIG');
+    throwsWith(() => ChatBotKitPartnerAdapter({ store: new MemoryStore() }), 'CONFIG');
+    throwsWith(() => ChatBotKitPartnerAdapter(options({ secret: '' })), 'CONFIG');
+    throwsWith(() => ChatBotKitPartnerAdapter(options({ secret: '   ' })), 'CONFIG');
+    throwsWith(() => ChatBotKitPartnerAdapter(options({ secret: 12345 })), 'CONFIG');
+  });
+
+  test('no store', () => {
+    throwsWith(() => ChatBotKitPartnerAdapter({ secret: SECRET, baseUrl: api.url }), 'CONFIG');
+    throwsWith(() => ChatBotKitPartnerAdapter(options({ store: null })), 'CONFIG');
+  });
+
+  test('a bad timeout', () => {
+    for (const timeout of [0, -1, 1e12, 'soon', {}]) {
+      throwsWith(() => makeAdapter({ timeout }), 'CONFIG');
+    }
+    // The same with a JS store, which the timeout also bounds.
+    const jsStore = { get: async () => null, set: async () => {}, del: async () => {} };
+    throwsWith(() => makeAdapter({ timeout: -5, store: jsStore }), 'CONFIG');
+  });
+
+  test('bad retries and retryDelay', () => {
+    for (const retries of [-1, 1.5, 11, 'three']) {
+      throwsWith(() => makeAdapter({ retries }), 'CONFIG');
+    }
+    for (const retryDelay of [0, -10, 'fast']) {
+      throwsWith(() => makeAdapter({ retryDelay }), 'CONFIG');
+    }
+  });
+
+  test('NaN and Infinity are refused, not silently replaced by the default', () => {
+    // `Number(process.env.UNSET)` is NaN: a deployment that thinks it set a
+    // timeout must hear that it did not.
+    for (const [name, value] of [
+      ['timeout', NaN],
+      ['timeout', Infinity],
+      ['retries', NaN],
+      ['retries', Infinity],
+      ['retryDelay', NaN],
+    ]) {
+      let caught;
+      try {
+        makeAdapter({ [name]: value });
+      } catch (e) {
+        caught = e;
+      }
+      assert.ok(caught, `${name}: ${value} was accepted`);
+      check(caught, 'CONFIG');
+    }
+  });
+
+  test('a bad baseUrl', () => {
+    for (const baseUrl of ['not a url', 'ftp://api.chatbotkit.com', 'file:///etc/passwd', '']) {
+      throwsWith(() => makeAdapter({ baseUrl }), 'CONFIG');
+    }
+  });
+
+  test('a secret with a trailing newline is refused at construction or works', async () => {
+    // A secret read from a file often ends with "\n". A header cannot carry
+    // it: the adapter must say so up front (CONFIG) or trim it, never let
+    // every call fail as if the network were down.
+    let adapter;
+    try {
+      adapter = makeAdapter({ secret: `${SECRET}\n` });
+    } catch (e) {
+      check(e, 'CONFIG');
+      return;
+    }
+    const seeded = api.addUser({ email: `newline.${Date.now()}@example.com` });
+    try {
+      const user = await adapter.getUser(seeded.id);
+      assert.equal(user?.id, seeded.id);
+    } catch (e) {
+      seen.push(e);
+      assert.fail(`the first call failed with ${e.code}: ${e.message}`);
+    }
+  });
+});
+
+describe('INVALID_INPUT', () => {
+  test('arguments of the wrong type', async () => {
+    const adapter = makeAdapter();
+    await rejectsWith(adapter.getUser(42), 'INVALID_INPUT');
+    await rejectsWith(adapter.getUser({ id: 'x' }), 'INVALID_INPUT');
+    await rejectsWith(adapter.getUserByEmail(null), 'INVALID_INPUT');
+    await rejectsWith(adapter.createVerificationToken({}), 'INVALID_INPUT');
+    await rejectsWith(adapter.createVerificationToken(null), 'INVALID_INPUT');
+    await rejectsWith(
+      adapter.createVerificationToken({ identifier: 'a@b.co', token: 't', expires: 'tomorrow' }),
+      'INVALID_INPUT',
+    );
+    await rejectsWith(
+      adapter.createVerificationToken({
+        identifier: 'a@b.co',
+        token: 't',
+        expires: new Date(NaN),
+      }),
+      'INVALID_INPUT',
+    );
+    await rejectsWith(adapter.useVerificationToken({ identifier: 'a@b.co' }), 'INVALID_INPUT');
+    await rejectsWith(adapter.createSession({ sessionToken: 's' }), 'INVALID_INPUT');
+    await rejectsWith(adapter.updateUser({ name: 'no id' }), 'INVALID_INPUT');
+  });
+
+  test('BigInt arguments', async () => {
+    const adapter = makeAdapter();
+    await rejectsWith(adapter.getUser(42n), 'INVALID_INPUT');
+    await rejectsWith(
+      adapter.createVerificationToken({
+        identifier: 'a@b.co',
+        token: 't',
+        expires: new Date(Date.now() + 60_000),
+        extra: 1n,
+      }),
+      'INVALID_INPUT',
+    );
+  });
+
+  test('a cyclic argument', async () => {
+    const account = { userId: 'u', type: 'oauth', provider: 'p', providerAccountId: '1' };
+    account.self = account;
+    await rejectsWith(makeAdapter().linkAccount(account), 'INVALID_INPUT');
+  });
+});
+
+describe('lifecycle refusals and user errors', () => {
+  test('CREATE_DISABLED', async () => {
+    await rejectsWith(
+      makeAdapter().createUser({ email: 'c@example.com', emailVerified: null }),
+      'CREATE_DISABLED',
+    );
+  });
+
+  test('UPDATE_DISABLED', async () => {
+    const seeded = api.addUser({ email: `u.${Date.now()}@example.com` });
+    await rejectsWith(
+      makeAdapter({ autoUpdateUser: false }).updateUser({ id: seeded.id, name: 'x' }),
+      'UPDATE_DISABLED',
+    );
+  });
+
+  test('DELETE_DISABLED', async () => {
+    const seeded = api.addUser({ email: `d.${Date.now()}@example.com` });
+    await rejectsWith(makeAdapter().deleteUser(seeded.id), 'DELETE_DISABLED');
+  });
+
+  test('DUPLICATE_USER', async () => {
+    const email = `dup.${Date.now()}@example.com`;
+    api.addUser({ email });
+    await rejectsWith(
+      makeAdapter({ autoCreateUser: true }).createUser({ email, emailVerified: null }),
+      'DUPLICATE_USER',
+    );
+  });
+
+  test('USER_NOT_FOUND', async () => {
+    await rejectsWith(makeAdapter().updateUser({ id: 'usr_nope', name: 'x' }), 'USER_NOT_FOUND');
+    await rejectsWith(
+      makeAdapter({ autoDeleteUser: true }).deleteUser('usr_nope'),
+      'USER_NOT_FOUND',
+    );
+  });
+
+  test('MISSING_EMAIL', async () => {
+    const seeded = api.addUser({ name: 'no email' });
+    await rejectsWith(makeAdapter().getUser(seeded.id), 'MISSING_EMAIL');
+    await rejectsWith(
+      makeAdapter({ autoCreateUser: true }).createUser({ name: 'x', emailVerified: null }),
+      'MISSING_EMAIL',
+    );
+  });
+
+  test('NOT_FOUND: the counter of an unknown authenticator', async () => {
+    await rejectsWith(makeAdapter().updateAuthenticatorCounter('no-such-cred', 1), 'NOT_FOUND');
+  });
+});
+
+describe('PARTNER_API, TIMEOUT, NETWORK, STORE', () => {
+  test('PARTNER_API: a 500 carries status and partnerCode', async () => {
+    api.fail({ status: 500 });
+    const error = await rejectsWith(makeAdapter().getUser('usr_x'), 'PARTNER_API');
+    assert.equal(error.status, 500);
+    assert.equal(error.partnerCode, 'INTERNAL_SERVER_ERROR');
+    assert.match(error.message, /500/);
+  });
+
+  test("PARTNER_API: the server's own code and message are kept", async () => {
+    api.fail({ status: 400, body: { message: 'Email is malformed', code: 'BAD_EMAIL' } });
+    const error = await rejectsWith(makeAdapter().getUserByEmail('a@b.co'), 'PARTNER_API');
+    assert.equal(error.status, 400);
+    assert.equal(error.partnerCode, 'BAD_EMAIL');
+    assert.match(error.message, /Email is malformed/);
+  });
+
+  test('PARTNER_API: a body that is not JSON still gives a clear error', async () => {
+    api.fail({ status: 502, body: '<html>Bad Gateway</html>' });
+    const error = await rejectsWith(makeAdapter().getUser('usr_x'), 'PARTNER_API');
+    assert.equal(error.status, 502);
+    assert.equal(typeof error.partnerCode, 'string');
+  });
+
+  test('PARTNER_API: a wrong secret says the secret is invalid', async () => {
+    const adapter = makeAdapter({ secret: WRONG_SECRET });
+    const error = await rejectsWith(adapter.getUser('usr_x'), 'PARTNER_API');
+    assert.equal(error.status, 401);
+    assert.match(error.message, /invalid secret/i);
+    assert.ok(!error.message.includes(WRONG_SECRET));
+  });
+
+  test('TIMEOUT: a hung Partner API fails within the deadline', async () => {
+    api.fail({ mode: 'hang' });
+    const start = Date.now();
+    const error = await rejectsWith(makeAdapter({ timeout: 300 }).getUser('usr_x'), 'TIMEOUT');
+    assert.ok(Date.now() - start < 1500, `took ${Date.now() - start} ms`);
+    assert.match(error.message, /300/);
+  });
+
+  test('TIMEOUT: the deadline covers retries too', async () => {
+    api.fail({ mode: 'hang', times: Infinity });
+    try {
+      const start = Date.now();
+      await rejectsWith(
+        makeAdapter({ timeout: 300, retries: 3, retryDelay: 10 }).getUser('usr_x'),
+        'TIMEOUT',
+      );
+      assert.ok(Date.now() - start < 1500, `took ${Date.now() - start} ms`);
+    } finally {
+      api.clearFaults();
+    }
+  });
+
+  test('NETWORK: nothing listens at baseUrl', async () => {
+    const port = await closedPort();
+    const adapter = makeAdapter({ baseUrl: `http://127.0.0.1:${port}` });
+    await rejectsWith(adapter.getUser('usr_x'), 'NETWORK');
+    const retrying = makeAdapter({
+      baseUrl: `http://127.0.0.1:${port}`,
+      retries: 2,
+      retryDelay: 5,
+    });
+    await rejectsWith(retrying.getUserByEmail('a@example.com'), 'NETWORK');
+  });
+
+  test('STORE: a store that fails', async () => {
+    const store = {
+      get: async () => {
+        throw new Error('connection lost');
+      },
+      set: async () => {
+        throw new Error('connection lost');
+      },
+      del: async () => {},
+    };
+    const adapter = makeAdapter({ store });
+    await rejectsWith(adapter.getSessionAndUser('tok'), 'STORE');
+    await rejectsWith(
+      adapter.createVerificationToken({
+        identifier: 'a@b.co',
+        token: 't',
+        expires: new Date(Date.now() + 60_000),
+      }),
+      'STORE',
+    );
+  });
+});
+
+test('the partner secret never appears in an error', async () => {
+  // Errors raised right here as well, so this test stands on its own.
+  const port = await closedPort();
+  const tries = [
+    () => makeAdapter({ baseUrl: `http://127.0.0.1:${port}` }).getUser('x'),
+    () => makeAdapter({ secret: WRONG_SECRET }).getUserByEmail('a@example.com'),
+    () => makeAdapter({ baseUrl: 'nope' }),
+    () => makeAdapter({ timeout: -1 }),
+    () => makeAdapter({ store: {} }),
+  ];
+  for (const attempt of tries) {
+    try {
+      await attempt();
+    } catch (e) {
+      seen.push(e);
+    }
+  }
+  api.fail({ status: 503, times: 1 });
+  try {
+    await makeAdapter().getUser('x');
+  } catch (e) {
+    seen.push(e);
+  }
+  assert.ok(seen.length >= 20, `only ${seen.length} errors were collected`);
+  for (const error of seen) {
+    const texts = [
+      String(error.message),
+      String(error.stack),
+      util.inspect(error, { depth: 5, showHidden: true }),
+      JSON.stringify(error),
+    ];
+    for (const text of texts) {
+      assert.ok(!text.includes(SECRET), `the secret leaked: ${text}`);
+      assert.ok(!text.includes(WRONG_SECRET), `the wrong secret leaked: ${text}`);
+      assert.ok(!text.includes('TOPSECRET'), `part of the secret leaked: ${text}`);
+    }
+  }
+});

@@ -1,0 +1,160 @@
+// The package's entry points, as applications load them, and the shape of
+// the adapter object Auth.js relies on.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import * as esm from 'nextauth-chatbotkit';
+import esmDefault from 'nextauth-chatbotkit';
+import { startFakePartnerApi } from 'nextauth-chatbotkit/testing';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const require = createRequire(root);
+const cjs = require('nextauth-chatbotkit');
+
+const NAMES = [
+  'ChatBotKitPartnerAdapter',
+  'ChatBotKitEmailProvider',
+  'Store',
+  'MemoryStore',
+  'RedisStore',
+  'AdapterError',
+];
+
+// The Auth.js adapter contract, in its order.
+const METHODS = [
+  'createUser',
+  'getUser',
+  'getUserByEmail',
+  'getUserByAccount',
+  'updateUser',
+  'deleteUser',
+  'linkAccount',
+  'unlinkAccount',
+  'getAccount',
+  'createSession',
+  'getSessionAndUser',
+  'updateSession',
+  'deleteSession',
+  'createVerificationToken',
+  'useVerificationToken',
+  'createAuthenticator',
+  'getAuthenticator',
+  'listAuthenticatorsByUserId',
+  'updateAuthenticatorCounter',
+];
+
+describe('entry points', () => {
+  test('require() exposes every public name', () => {
+    for (const name of NAMES) assert.equal(typeof cjs[name], 'function', name);
+    assert.equal(require.resolve('nextauth-chatbotkit'), `${root}index.js`);
+  });
+
+  test('import exposes every public name, the same objects as require()', () => {
+    for (const name of NAMES) {
+      assert.equal(typeof esm[name], 'function', name);
+      assert.equal(esm[name], cjs[name], `${name} differs between import and require`);
+    }
+    for (const name of NAMES) assert.equal(esmDefault[name], cjs[name], `default.${name}`);
+  });
+
+  test('an error thrown through one entry point is an instance of the other’s AdapterError', async () => {
+    const adapter = esm.ChatBotKitPartnerAdapter({
+      secret: 's',
+      baseUrl: 'http://127.0.0.1:9',
+      store: new esm.MemoryStore(),
+    });
+    await assert.rejects(adapter.getUser(42), cjs.AdapterError);
+    assert.throws(() => cjs.ChatBotKitPartnerAdapter({}), esm.AdapterError);
+  });
+
+  test('the native stores are Stores', () => {
+    assert.ok(new esm.MemoryStore() instanceof esm.Store);
+    assert.ok(esm.RedisStore.prototype instanceof esm.Store);
+  });
+
+  test('the ./partner subpath resolves, for import and require', async () => {
+    const partner = await import('nextauth-chatbotkit/partner');
+    assert.ok(Object.keys(partner).length > 0, 'nextauth-chatbotkit/partner exports nothing');
+    const required = require('nextauth-chatbotkit/partner');
+    assert.ok(required && Object.keys(required).length > 0);
+  });
+
+  test('the ./testing subpath resolves, for import and require', async () => {
+    const testing = await import('nextauth-chatbotkit/testing');
+    assert.equal(typeof testing.startFakePartnerApi, 'function');
+    assert.equal(testing.startFakePartnerApi, startFakePartnerApi);
+    assert.equal(require('nextauth-chatbotkit/testing').startFakePartnerApi, startFakePartnerApi);
+  });
+
+  test('./package.json is exported', () => {
+    const pkg = require('nextauth-chatbotkit/package.json');
+    assert.equal(pkg.name, 'nextauth-chatbotkit');
+  });
+});
+
+describe('the adapter object', () => {
+  let api;
+  before(async () => {
+    api = await startFakePartnerApi();
+  });
+  after(() => api.close());
+
+  const makeAdapter = () =>
+    esm.ChatBotKitPartnerAdapter({
+      secret: api.secret,
+      baseUrl: api.url,
+      store: new esm.MemoryStore(),
+      retries: 0,
+    });
+
+  test('is a plain object whose keys are the 19 adapter methods', () => {
+    const adapter = makeAdapter();
+    assert.equal(Object.getPrototypeOf(adapter), Object.prototype);
+    assert.deepEqual(Object.keys(adapter).sort(), [...METHODS].sort());
+    assert.equal(Object.keys(adapter).length, 19);
+    for (const name of METHODS) {
+      assert.equal(typeof adapter[name], 'function', name);
+    }
+  });
+
+  test('every method returns a promise', async () => {
+    const adapter = makeAdapter();
+    for (const name of METHODS) {
+      const result = adapter[name]();
+      assert.ok(result instanceof Promise, `${name}() did not return a promise`);
+      await result.catch(() => {}); // missing arguments: a rejection is fine
+    }
+  });
+
+  test('methods work when called unbound, as Auth.js calls them', async () => {
+    const seeded = api.addUser({ email: `unbound.${Date.now()}@example.com`, name: 'Unbound' });
+    const { getUser, getUserByEmail, createVerificationToken, useVerificationToken } =
+      makeAdapter();
+    const user = await getUser(seeded.id);
+    assert.equal(user?.id, seeded.id);
+    assert.equal((await getUserByEmail(seeded.email))?.id, seeded.id);
+    assert.equal((await getUser.call(undefined, seeded.id))?.id, seeded.id);
+    assert.equal((await getUser.call({ unrelated: true }, seeded.id))?.id, seeded.id);
+
+    const vt = {
+      identifier: seeded.email,
+      token: 'unbound-token',
+      expires: new Date(Date.now() + 60_000),
+    };
+    await createVerificationToken(vt);
+    assert.deepEqual(
+      await useVerificationToken({ identifier: vt.identifier, token: vt.token }),
+      vt,
+    );
+  });
+
+  test('a copy made with spread or Object.entries still works', async () => {
+    const seeded = api.addUser({ email: `spread.${Date.now()}@example.com` });
+    const adapter = makeAdapter();
+    const spread = { ...adapter };
+    const rebuilt = Object.fromEntries(Object.entries(adapter).map(([k, fn]) => [k, fn]));
+    assert.equal((await spread.getUser(seeded.id))?.id, seeded.id);
+    assert.equal((await rebuilt.getUser(seeded.id))?.id, seeded.id);
+  });
+});
