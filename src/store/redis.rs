@@ -116,7 +116,7 @@ impl RedisStore {
                     let config = ConnectionManagerConfig::new()
                         .set_connection_timeout(self.timeout)
                         .set_response_timeout(self.timeout)
-                        .set_number_of_retries(2);
+                        .set_number_of_retries(0);
                     ConnectionManager::new_with_config(c.clone(), config)
                         .await
                         .map(Conn::Single)
