@@ -14,9 +14,11 @@ export declare class NativeAdapter {
   static withRedisStore(optionsJson: string, store: NativeRedisStore): NativeAdapter
   /**
    * `bridge({ op, key, value, px })` performs one store operation and
-   * resolves to JSON text or null. `store_timeout_ms` bounds each call.
+   * resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
+   * which operations beyond get/set/del it serves; `store_timeout_ms`
+   * bounds each call.
    */
-  static withJsStore(optionsJson: string, bridge: StoreBridgeFn, hasGetdel: boolean, storeTimeoutMs: number): NativeAdapter
+  static withJsStore(optionsJson: string, bridge: StoreBridgeFn, hasGetdel: boolean, hasRedisSets: boolean, storeTimeoutMs: number): NativeAdapter
   /**
    * Runs an adapter method; `args_json` is a JSON array of its arguments.
    * Resolves to `{"ok": value}` or `{"error": {code, message, ...}}`.

@@ -73,6 +73,7 @@ function nativeAdapter(options) {
       json,
       storeBridge(kv),
       typeof kv.getdel === 'function',
+      kv.sets !== undefined,
       timeout,
     );
   } catch (e) {

@@ -35,8 +35,10 @@ function clientFor(options) {
  */
 async function createChatBotKitSession(options, userId, params = {}) {
   const client = clientFor(options);
-  if (typeof userId !== 'string' || userId === '') {
-    throw new AdapterError('INVALID_INPUT', 'the user id must be a non-empty string');
+  // A lone surrogate would be replaced on the way into Rust, naming another
+  // user: refuse it, as the adapter methods do.
+  if (typeof userId !== 'string' || userId === '' || !userId.isWellFormed()) {
+    throw new AdapterError('INVALID_INPUT', 'the user id must be a non-empty, well-formed string');
   }
   const { durationInSeconds, allowedRoutes, contactId } = params ?? {};
   let json;

@@ -24,6 +24,15 @@ class Store {
   }
 }
 
+/** A key as Rust receives it; a lone surrogate would silently become U+FFFD. */
+function keyOf(key) {
+  const text = String(key);
+  if (!text.isWellFormed()) {
+    throw new AdapterError('INVALID_INPUT', 'a store key must be a well-formed string');
+  }
+  return text;
+}
+
 function parse(text) {
   return text == null ? null : JSON.parse(text);
 }
@@ -41,19 +50,19 @@ class MemoryStore extends Store {
   }
 
   async get(key) {
-    return parse(this[kNative].get(String(key)));
+    return parse(this[kNative].get(keyOf(key)));
   }
 
   async set(key, value, options) {
-    this[kNative].set(String(key), JSON.stringify(value), ttlOf(options));
+    this[kNative].set(keyOf(key), JSON.stringify(value), ttlOf(options));
   }
 
   async del(key) {
-    this[kNative].del(String(key));
+    this[kNative].del(keyOf(key));
   }
 
   async getdel(key) {
-    return parse(this[kNative].getdel(String(key)));
+    return parse(this[kNative].getdel(keyOf(key)));
   }
 
   /** Entries held (expired ones not yet swept included). */
@@ -90,7 +99,7 @@ class RedisStore extends Store {
   }
 
   async command(op, key, value, ttl) {
-    const envelope = JSON.parse(await this[kNative].command(op, String(key), value, ttl));
+    const envelope = JSON.parse(await this[kNative].command(op, keyOf(key), value, ttl));
     if (envelope.error) {
       throw new AdapterError(envelope.error.code, envelope.error.message);
     }
@@ -129,6 +138,16 @@ function isIoRedis(client) {
   return typeof client.pipeline === 'function' && typeof client.defineCommand === 'function';
 }
 
+/** Runs an ioredis MULTI and returns its replies, throwing the first error. */
+async function execIoRedis(multi) {
+  const replies = await multi.exec();
+  if (replies === null) throw new Error('the transaction was aborted');
+  return replies.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}
+
 function isNodeRedis(client) {
   return typeof client.sendCommand === 'function' && 'isOpen' in client;
 }
@@ -156,6 +175,17 @@ function toKeyValue(store) {
       },
       del: (key) => store.del(key),
       getdel: (key) => store.getdel(key),
+      sets: {
+        add: (key, member, px) =>
+          px === undefined
+            ? store.sadd(key, member)
+            : execIoRedis(store.multi().sadd(key, member).pexpire(key, px)),
+        remove: (key, member) => store.srem(key, member),
+        members: (key) => store.smembers(key),
+        // SET NX starts the window only for a new counter; INCR keeps it.
+        incr: async (key, px) =>
+          (await execIoRedis(store.multi().set(key, '0', 'PX', px, 'NX').incr(key)))[1],
+      },
     };
   }
   if (isNodeRedis(store)) {
@@ -170,6 +200,16 @@ function toKeyValue(store) {
       },
       del: (key) => store.del(key),
       getdel: (key) => store.getDel(key),
+      sets: {
+        add: (key, member, px) =>
+          px === undefined
+            ? store.sAdd(key, member)
+            : store.multi().sAdd(key, member).pExpire(key, px).exec(),
+        remove: (key, member) => store.sRem(key, member),
+        members: (key) => store.sMembers(key),
+        incr: async (key, px) =>
+          (await store.multi().set(key, '0', { PX: px, NX: true }).incr(key).exec())[1],
+      },
     };
   }
   for (const method of ['get', 'set', 'del']) {
@@ -235,6 +275,16 @@ function storeBridge(kv) {
         case 'del':
           await kv.del(key);
           return null;
+        case 'sadd':
+          await kv.sets.add(key, value, px ?? undefined);
+          return null;
+        case 'srem':
+          await kv.sets.remove(key, value);
+          return null;
+        case 'smembers':
+          return JSON.stringify(await kv.sets.members(key));
+        case 'incr':
+          return String(await kv.sets.incr(key, px));
         default:
           throw new Error(`unknown store operation ${op}`);
       }

@@ -106,3 +106,17 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// `text` cut to at most `max` bytes (on a character boundary), with `…`
+/// when something was cut: messages from outside stay readable and bounded.
+pub fn shorten(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}

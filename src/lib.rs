@@ -345,17 +345,28 @@ impl NativeAdapter {
     }
 
     /// `bridge({ op, key, value, px })` performs one store operation and
-    /// resolves to JSON text or null. `store_timeout_ms` bounds each call.
+    /// resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
+    /// which operations beyond get/set/del it serves; `store_timeout_ms`
+    /// bounds each call.
     #[napi(factory)]
     pub fn with_js_store(
         options_json: String,
         bridge: StoreBridgeFn,
         has_getdel: bool,
+        has_redis_sets: bool,
         store_timeout_ms: f64,
     ) -> napi::Result<Self> {
         let timeout =
             millis(Some(store_timeout_ms), 5_000.0, "storeTimeout").map_err(config_error)?;
-        let store = JsStore::new(Box::new(TsfnBridge(Arc::new(bridge))), has_getdel, timeout);
+        let capabilities = store::Capabilities {
+            getdel: has_getdel,
+            redis_sets: has_redis_sets,
+        };
+        let store = JsStore::new(
+            Box::new(TsfnBridge(Arc::new(bridge))),
+            capabilities,
+            timeout,
+        );
         build_adapter(&options_json, Store::Js(Arc::new(store)))
     }
 

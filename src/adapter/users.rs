@@ -173,12 +173,15 @@ impl Adapter {
                 Ok(id) => return Ok(id),
                 Err(e) => e,
             };
+            // The request may have been acted on: a deadline passed, the
+            // connection broke, the server failed, or it said yes in a way
+            // we could not read.
             let unknown_outcome = matches!(
                 &error,
                 Error::Timeout(_)
                     | Error::Network(_)
                     | Error::PartnerApi {
-                        status: Some(500 | 502 | 504),
+                        status: Some(200..=299 | 500 | 502 | 504),
                         ..
                     }
             );
@@ -186,8 +189,12 @@ impl Adapter {
                 return Err(error);
             }
             tries_left -= 1;
-            if let Ok(Some(existing)) = self.partner.find_by_email(email).await {
-                return Ok(existing.id);
+            // Create again only when the lookup says for sure there is no
+            // such user; a lookup that fails too leaves the first error.
+            match self.partner.find_by_email(email).await {
+                Ok(Some(existing)) => return Ok(existing.id),
+                Ok(None) => {}
+                Err(_) => return Err(error),
             }
         }
     }
@@ -211,10 +218,12 @@ impl Adapter {
 
         // The update replaces `meta`, so the current one is read first and
         // kept whole but for the key this adapter owns.
-        let mut current = self
-            .fetch_user(id)
-            .await?
-            .ok_or_else(|| Error::UserNotFound(format!("with id {id:?}")))?;
+        // Fresh, never from the cache: the meta written back must be current.
+        let mut current = match self.partner.fetch(id).await {
+            Err(Error::InvalidInput(_)) => None,
+            other => other?,
+        }
+        .ok_or_else(|| Error::UserNotFound(format!("with id {id:?}")))?;
 
         let mut body = Map::new();
         if let Some(name) = &name {

@@ -4,7 +4,7 @@
 
 mod retry;
 
-use crate::error::{Error, Result};
+use crate::error::{shorten, Error, Result};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -26,6 +26,8 @@ pub fn encode_segment(raw: &str) -> String {
 
 /// Largest response body read; more is a broken or hostile server.
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Longest user id sent; no real id comes near it.
+const MAX_ID_BYTES: usize = 4096;
 /// Longest partner error message kept in our error.
 const MAX_MESSAGE: usize = 300;
 
@@ -173,10 +175,10 @@ impl PartnerClient {
     fn user_url(&self, id: &str, action: &str) -> Result<String> {
         // `.` and `..` would be resolved as dot segments by any URL parser,
         // even percent-encoded, so they can never name a user.
-        if id.is_empty() || id == "." || id == ".." {
-            return Err(Error::invalid(
-                "a user id must be a non-empty string other than `.` or `..`",
-            ));
+        if id.is_empty() || id == "." || id == ".." || id.len() > MAX_ID_BYTES {
+            return Err(Error::invalid(format!(
+                "a user id must be a non-empty string other than `.` or `..`, of at most {MAX_ID_BYTES} bytes"
+            )));
         }
         Ok(format!(
             "{}/v1/partner/user/{}/{action}",
@@ -383,8 +385,8 @@ impl PartnerClient {
             Err(error) => {
                 return Attempt::Failed {
                     retry: idempotence == Idempotence::Safe
-                        && !matches!(error, Error::PartnerApi { .. }),
-                    error,
+                        && matches!(error, BodyError::Interrupted),
+                    error: body_error(status, &error),
                     after: None,
                 }
             }
@@ -406,7 +408,7 @@ impl PartnerClient {
 
     fn log(&self, method: &Method, url: &str, result: &str, started: Instant) {
         if self.debug {
-            let path = url.strip_prefix(&self.base).unwrap_or(url);
+            let path = loggable_path(url.strip_prefix(&self.base).unwrap_or(url));
             eprintln!(
                 "nextauth-chatbotkit partner {method} {path} {result} {:.1}ms",
                 started.elapsed().as_secs_f64() * 1000.0
@@ -419,6 +421,19 @@ impl PartnerClient {
             "the ChatBotKit Partner API did not answer within {} ms",
             self.config.timeout.as_millis()
         ))
+    }
+}
+
+/// A request path for the debug log, with the user id replaced by `{id}`:
+/// the log names operations, not the people they concern.
+fn loggable_path(path: &str) -> String {
+    const USERS: &str = "/v1/partner/user/";
+    match path
+        .strip_prefix(USERS)
+        .and_then(|rest| rest.split_once('/'))
+    {
+        Some((_, action)) => format!("{USERS}{{id}}/{action}"),
+        None => path.to_owned(),
     }
 }
 
@@ -440,28 +455,40 @@ fn network_error(e: reqwest::Error) -> Error {
     Error::Network(message)
 }
 
-async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>> {
+/// Why a body could not be read.
+enum BodyError {
+    /// Larger than we accept: a broken or hostile server; not retried.
+    TooLarge,
+    /// The connection broke mid-body: worth another try for safe requests.
+    Interrupted,
+}
+
+async fn read_body(mut response: reqwest::Response) -> std::result::Result<Vec<u8>, BodyError> {
     if response
         .content_length()
         .is_some_and(|len| len > MAX_BODY_BYTES as u64)
     {
-        return Err(too_large());
+        return Err(BodyError::TooLarge);
     }
     let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(network_error)? {
+    while let Some(chunk) = response.chunk().await.map_err(|_| BodyError::Interrupted)? {
         if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(too_large());
+            return Err(BodyError::TooLarge);
         }
         bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
 }
 
-fn too_large() -> Error {
+fn body_error(status: StatusCode, error: &BodyError) -> Error {
+    let message = match error {
+        BodyError::TooLarge => format!("the response body is larger than {MAX_BODY_BYTES} bytes"),
+        BodyError::Interrupted => "the response body ended before it was complete".to_owned(),
+    };
     Error::PartnerApi {
-        status: None,
+        status: Some(status.as_u16()),
         partner_code: None,
-        message: format!("the response body is larger than {} bytes", MAX_BODY_BYTES),
+        message,
     }
 }
 
@@ -471,22 +498,12 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(3600.0)))
 }
 
-fn truncate(mut s: String) -> String {
-    if s.len() > MAX_MESSAGE {
-        let mut cut = MAX_MESSAGE;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-        s.push('…');
-    }
-    s
-}
-
 fn status_error(status: StatusCode, body: &[u8]) -> Error {
     let parsed = serde_json::from_slice::<ErrorBody>(body).ok();
     let partner_code = parsed.as_ref().and_then(|b| b.code.clone());
-    let partner_message = parsed.and_then(|b| b.message).map(truncate);
+    let partner_message = parsed
+        .and_then(|b| b.message)
+        .map(|m| shorten(m, MAX_MESSAGE));
     let message = match (status.as_u16(), partner_message) {
         (401, m) => format!(
             "the partner secret was refused (invalid secret){}",

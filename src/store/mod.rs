@@ -11,7 +11,7 @@ pub mod redis;
 use crate::error::Result;
 use std::sync::Arc;
 
-pub use js::{JsStore, JsStoreBridge};
+pub use js::{Capabilities, JsStore, JsStoreBridge};
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
 
