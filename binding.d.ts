@@ -18,7 +18,7 @@ export declare class NativeAdapter {
    * which operations beyond get/set/del it serves; `store_timeout_ms`
    * bounds each call.
    */
-  static withJsStore(optionsJson: string, bridge: StoreBridgeFn, hasGetdel: boolean, hasRedisSets: boolean, storeTimeoutMs: number): NativeAdapter
+  static withJsStore(optionsJson: string, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeTimeoutMs: number): NativeAdapter
   /**
    * Runs an adapter method; `args_json` is a JSON array of its arguments.
    * Resolves to `{"ok": value}` or `{"error": {code, message, ...}}`.

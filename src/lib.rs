@@ -351,6 +351,7 @@ impl NativeAdapter {
     #[napi(factory)]
     pub fn with_js_store(
         options_json: String,
+        #[napi(ts_arg_type = "(call: JsStoreCall) => Promise<string | null>")]
         bridge: StoreBridgeFn,
         has_getdel: bool,
         has_redis_sets: bool,
