@@ -12,6 +12,10 @@ export interface ChatBotKitUser {
   image?: string | null;
 }
 
+/** A JSON value, as Auth.js types account fields. */
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue | undefined };
+
 export interface AdapterAccount {
   userId: string;
   type: 'oauth' | 'oidc' | 'email' | 'webauthn';
@@ -23,8 +27,8 @@ export interface AdapterAccount {
   token_type?: Lowercase<string>;
   scope?: string;
   id_token?: string;
-  session_state?: unknown;
-  [key: string]: unknown;
+  session_state?: JsonValue;
+  [key: string]: JsonValue | undefined;
 }
 
 export interface AdapterSession {
@@ -59,11 +63,12 @@ export interface ChatBotKitPartnerAdapter {
     providerAccountId: Pick<AdapterAccount, 'provider' | 'providerAccountId'>,
   ): Promise<ChatBotKitUser | null>;
   updateUser(user: Partial<ChatBotKitUser> & Pick<ChatBotKitUser, 'id'>): Promise<ChatBotKitUser>;
-  deleteUser(userId: string): Promise<void | ChatBotKitUser | null | undefined>;
+  deleteUser(userId: string): Promise<void>;
   linkAccount(account: AdapterAccount): Promise<AdapterAccount | null | undefined>;
+  /** Resolves to the removed account (or null) at run time. */
   unlinkAccount(
     providerAccountId: Pick<AdapterAccount, 'provider' | 'providerAccountId'>,
-  ): Promise<AdapterAccount | undefined | void>;
+  ): Promise<void>;
   getAccount(providerAccountId: string, provider: string): Promise<AdapterAccount | null>;
   createSession(session: AdapterSession): Promise<AdapterSession>;
   getSessionAndUser(
@@ -72,7 +77,7 @@ export interface ChatBotKitPartnerAdapter {
   updateSession(
     session: Partial<AdapterSession> & Pick<AdapterSession, 'sessionToken'>,
   ): Promise<AdapterSession | null | undefined>;
-  deleteSession(sessionToken: string): Promise<AdapterSession | null | undefined | void>;
+  deleteSession(sessionToken: string): Promise<AdapterSession | null>;
   createVerificationToken(token: VerificationToken): Promise<VerificationToken | null | undefined>;
   useVerificationToken(params: {
     identifier: string;
@@ -166,6 +171,10 @@ export interface ChatBotKitPartnerAdapterOptions {
   retryDelay?: number;
   /** Prepended to every store key (default ''). */
   keyPrefix?: string;
+  /** Failed code entries per email within an hour before its codes are void (default 5; 0: no limit). */
+  maxVerificationAttempts?: number;
+  /** Milliseconds a looked-up user may be reused (default 0: off). */
+  userCacheTtl?: number;
 }
 
 export declare function ChatBotKitPartnerAdapter(

@@ -4,7 +4,10 @@
 //
 // It requests a code, reads it from the demo's outbox as the user would read
 // their mail, calls back with it, and prints the signed-in user and every
-// adapter call with its time.
+// adapter call with its time. Run in a terminal, it then starts the example
+// Next.js app (npm run demo:app) for the same sign-in in a browser; pass
+// --no-app, or run it without a terminal (CI, tests), to stop after the
+// sign-in above.
 
 import { Auth } from '@auth/core';
 import { performance } from 'node:perf_hooks';
@@ -131,4 +134,14 @@ try {
   process.exitCode = 1;
 } finally {
   await fake?.close();
+}
+
+if (process.exitCode !== 1 && process.stdout.isTTY && !process.argv.includes('--no-app')) {
+  console.log('\nNow the same in a browser: starting the example app (Ctrl-C stops it)…\n');
+  const { spawn } = await import('node:child_process');
+  const app = spawn(process.execPath, [new URL('./demo-app.mjs', import.meta.url).pathname], {
+    stdio: 'inherit',
+  });
+  process.on('SIGINT', () => app.kill('SIGINT'));
+  app.on('exit', (code) => process.exit(code ?? 0));
 }

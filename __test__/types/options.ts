@@ -1,0 +1,119 @@
+// Good options compile, bad ones do not (each @ts-expect-error must see an error).
+import {
+  AdapterError,
+  ChatBotKitEmailProvider,
+  ChatBotKitPartnerAdapter,
+  MemoryStore,
+  RedisStore,
+  Store,
+  createChatBotKitSession,
+  type AdapterErrorCode,
+  type ChatBotKitSession,
+  type KeyValueStore,
+} from 'nextauth-chatbotkit';
+import { startFakePartnerApi, type FakePartnerApi } from 'nextauth-chatbotkit/testing';
+
+const store = new MemoryStore();
+
+// Every documented option, with its type.
+ChatBotKitPartnerAdapter({
+  secret: 'secret',
+  store,
+  autoCreateUser: true,
+  autoUpdateUser: false,
+  autoDeleteUser: false,
+  baseUrl: 'https://api.chatbotkit.com',
+  timeout: 10_000,
+  retries: 3,
+  retryDelay: 250,
+  keyPrefix: 'app:',
+  maxVerificationAttempts: 5,
+  userCacheTtl: 0,
+});
+
+// @ts-expect-error `secret` is required
+ChatBotKitPartnerAdapter({ store });
+// @ts-expect-error `store` is required
+ChatBotKitPartnerAdapter({ secret: 'secret' });
+// @ts-expect-error `secret` is a string
+ChatBotKitPartnerAdapter({ secret: 42, store });
+// @ts-expect-error `autoCreateUser` is a boolean
+ChatBotKitPartnerAdapter({ secret: 'secret', store, autoCreateUser: 'yes' });
+// @ts-expect-error `timeout` is a number of ms
+ChatBotKitPartnerAdapter({ secret: 'secret', store, timeout: '10s' });
+// @ts-expect-error unknown option (a typo of autoCreateUser)
+ChatBotKitPartnerAdapter({ secret: 'secret', store, autoCreateUsers: true });
+// @ts-expect-error options are required
+ChatBotKitPartnerAdapter();
+
+// Stores: the native ones, a Store subclass, any { get, set, del } object.
+class MapStore extends Store {
+  #map = new Map<string, unknown>();
+  override async get(key: string) {
+    return this.#map.get(key) ?? null;
+  }
+  override async set(key: string, value: unknown) {
+    this.#map.set(key, value);
+  }
+  override async del(key: string) {
+    this.#map.delete(key);
+  }
+}
+const plain: KeyValueStore = {
+  get: async () => null,
+  set: async (_key, _value, options) => options?.px,
+  del: async () => 0,
+};
+ChatBotKitPartnerAdapter({ secret: 's', store: new MapStore() });
+ChatBotKitPartnerAdapter({ secret: 's', store: plain });
+ChatBotKitPartnerAdapter({ secret: 's', store: new RedisStore({ cluster: ['redis://a:6379'] }) });
+// @ts-expect-error a RedisStore needs `url` or `cluster`
+new RedisStore({});
+// @ts-expect-error not both `url` and `cluster`
+new RedisStore({ url: 'redis://a', cluster: ['redis://b'] });
+// @ts-expect-error `px` is a number
+plain.set('k', 'v', { px: '1000' });
+
+// The email provider needs sendVerificationRequest.
+ChatBotKitEmailProvider({ sendVerificationRequest: () => {}, maxAge: 600, from: 'me@example.com' });
+// @ts-expect-error sendVerificationRequest is required
+ChatBotKitEmailProvider({});
+// @ts-expect-error maxAge is a number of seconds
+ChatBotKitEmailProvider({ sendVerificationRequest: () => {}, maxAge: '15m' });
+
+// ChatBotKit sessions.
+export async function sessions(): Promise<void> {
+  const session: ChatBotKitSession = await createChatBotKitSession(
+    { secret: 's', baseUrl: 'http://127.0.0.1:1' },
+    'usr_1',
+    { durationInSeconds: 3600, allowedRoutes: ['/v1/conversation/list'] },
+  );
+  const expiresAt: Date = session.expiresAt;
+  void expiresAt;
+  // @ts-expect-error the user id is a string
+  await createChatBotKitSession({ secret: 's' }, 42);
+  // @ts-expect-error durationInSeconds is a number
+  await createChatBotKitSession({ secret: 's' }, 'usr_1', { durationInSeconds: '1h' });
+  // @ts-expect-error the session needs the partner secret
+  await createChatBotKitSession({ baseUrl: 'http://x' }, 'usr_1');
+}
+
+// Errors carry a closed set of codes.
+export function codes(error: unknown): AdapterErrorCode | null {
+  if (error instanceof AdapterError) {
+    // @ts-expect-error not a code
+    const wrong: AdapterErrorCode = 'NOPE';
+    void wrong;
+    return error.code;
+  }
+  return null;
+}
+
+// The testing export.
+export async function fake(): Promise<FakePartnerApi> {
+  const api = await startFakePartnerApi({ users: [{ email: 'a@example.com' }] });
+  api.fail({ op: 'create', status: 503, times: 2 });
+  // @ts-expect-error not an operation
+  api.fail({ op: 'explode' });
+  return api;
+}
