@@ -137,6 +137,8 @@ export type RedisStoreOptions = (
   timeout?: number;
   /** Prepended to every key. */
   keyPrefix?: string;
+  /** For `rediss://`: trust this CA (PEM) instead of the public web roots. */
+  tls?: { ca?: string };
 };
 
 /** The native Redis / Redis Cluster store (production default). */

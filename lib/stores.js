@@ -88,10 +88,12 @@ class MemoryStore extends Store {
 class RedisStore extends Store {
   constructor(options = {}) {
     super();
-    const { url, cluster, timeout, keyPrefix } = options || {};
+    const { url, cluster, timeout, keyPrefix, tls } = options || {};
     let native;
     try {
-      native = new NativeRedisStore(JSON.stringify({ url, cluster, timeout, keyPrefix }));
+      native = new NativeRedisStore(
+        JSON.stringify({ url, cluster, timeout, keyPrefix, ca: tls?.ca }),
+      );
     } catch (e) {
       throw new AdapterError('CONFIG', messageOf(e));
     }

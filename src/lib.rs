@@ -213,6 +213,8 @@ struct RedisOptions {
     cluster: Option<Vec<String>>,
     timeout: Option<f64>,
     key_prefix: Option<String>,
+    /// PEM of the CA a `rediss://` server's certificate chains to.
+    ca: Option<String>,
 }
 
 /// The native Redis / Redis Cluster store. Values are JSON text.
@@ -238,7 +240,8 @@ impl NativeRedisStore {
         };
         let timeout = millis(o.timeout, 5_000.0, "timeout").map_err(config_error)?;
         let prefix = o.key_prefix.unwrap_or_default();
-        let store = RedisStore::new(target, timeout, &prefix).map_err(config_error)?;
+        let store =
+            RedisStore::new(target, timeout, &prefix, o.ca.as_deref()).map_err(config_error)?;
         Ok(Self {
             inner: Arc::new(store),
         })

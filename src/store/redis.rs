@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::{Client, Cmd, Pipeline, RedisError};
+use redis::{Client, Cmd, Pipeline, RedisError, TlsCertificates};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -63,8 +63,26 @@ fn store_err(op: &str, e: RedisError) -> Error {
 impl RedisStore {
     /// Checks the URLs now; connects on first use, so that constructing a
     /// store never blocks and a server that is down at start-up is retried.
-    pub fn new(target: RedisTarget, timeout: Duration, prefix: &str) -> Result<Self> {
+    /// `ca_pem`: the certificate authority (PEM) a `rediss://` server's
+    /// certificate must chain to, instead of the public web roots.
+    pub fn new(
+        target: RedisTarget,
+        timeout: Duration,
+        prefix: &str,
+        ca_pem: Option<&str>,
+    ) -> Result<Self> {
+        let certs = || TlsCertificates {
+            client_tls: None,
+            root_cert: ca_pem.map(|pem| pem.as_bytes().to_vec()),
+        };
         let client = match target {
+            RedisTarget::Single(url) if ca_pem.is_some() => {
+                Client::build_with_tls(url.as_str(), certs())
+                    .map(Client_::Single)
+                    .map_err(|e| {
+                        Error::Config(format!("invalid Redis URL or CA: {:?}", e.kind()))
+                    })?
+            }
             RedisTarget::Single(url) => Client::open(url.as_str())
                 .map(Client_::Single)
                 .map_err(|e| Error::Config(format!("invalid Redis URL: {:?}", e.kind())))?,
@@ -74,7 +92,11 @@ impl RedisStore {
                         "cluster needs at least one node URL".to_owned(),
                     ));
                 }
-                ClusterClient::builder(urls)
+                let mut builder = ClusterClient::builder(urls);
+                if ca_pem.is_some() {
+                    builder = builder.certs(certs());
+                }
+                builder
                     .connection_timeout(timeout)
                     .response_timeout(timeout)
                     .retries(2)
