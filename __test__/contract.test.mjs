@@ -9,6 +9,7 @@ import { ChatBotKitPartnerAdapter, AdapterError, MemoryStore } from '../index.js
 import { startFakePartnerApi } from '../testing/index.mjs';
 import { storeKinds } from './helpers/stores.mjs';
 import { redisAvailable, startRedis } from './helpers/redis.mjs';
+import { keys as key } from './helpers/keys.mjs';
 
 // In CI a missing redis-server fails the run (startRedis throws); elsewhere the
 // Redis-backed kinds are left out with a visible note.
@@ -31,24 +32,6 @@ after(async () => {
 });
 
 // --- store keys and raw records ---------------------------------------------
-
-/** One variable key part, percent-encoded as one URL path segment. */
-function seg(text) {
-  let out = '';
-  for (const byte of Buffer.from(String(text), 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9_~-]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
-const key = {
-  session: (token) => `session:${seg(token)}`,
-  account: (provider, id) => `account:${seg(provider)}:${seg(id)}`,
-  authenticator: (credentialID) => `authenticator:${seg(credentialID)}`,
-  index: (userId, kind) => `user:{${seg(userId)}}:${kind}`,
-  verification: (identifier, token) => `verification:{${seg(identifier)}}:${seg(token)}`,
-};
 
 test('key encoding helper matches the documented layout', () => {
   assert.equal(key.verification('a@b.co', 't'), 'verification:{a%40b%2Eco}:t');

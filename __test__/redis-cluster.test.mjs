@@ -11,26 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { ChatBotKitPartnerAdapter, RedisStore } from '../index.js';
 import { startFakePartnerApi } from '../testing/index.mjs';
 import { redisTestOptions, startRedisCluster } from './helpers/redis.mjs';
+import { keys } from './helpers/keys.mjs';
 
 const CHILD = fileURLToPath(new URL('./helpers/redis-child.mjs', import.meta.url));
-
-/** Percent-encoding of one key segment: everything but A-Z a-z 0-9 - _ ~. */
-function seg(raw) {
-  let out = '';
-  for (const byte of Buffer.from(raw, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9_~-]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
-const keys = {
-  verification: (identifier, token) => `verification:{${seg(identifier)}}:${seg(token)}`,
-  account: (provider, id) => `account:${seg(provider)}:${seg(id)}`,
-  session: (token) => `session:${seg(token)}`,
-  authenticator: (id) => `authenticator:${seg(id)}`,
-  index: (userId, kind) => `user:{${seg(userId)}}:${kind}`,
-};
 
 const lines = (text) => (text === '' ? [] : text.split('\n'));
 const inMs = (ms) => new Date(Date.now() + ms);
