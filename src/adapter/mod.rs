@@ -112,28 +112,33 @@ impl Adapter {
     }
 
     /// Runs one adapter method by its Auth.js name with positional arguments.
+    /// Each method's future is boxed at its own size, so a call does not
+    /// carry (allocate and copy) the state of the largest of all methods.
     pub async fn call(&self, method: &str, args: &[Value]) -> Result<Value> {
-        match method {
-            "createUser" => self.create_user(args).await,
-            "getUser" => self.get_user(args).await,
-            "getUserByEmail" => self.get_user_by_email(args).await,
-            "getUserByAccount" => self.get_user_by_account(args).await,
-            "updateUser" => self.update_user(args).await,
-            "deleteUser" => self.delete_user(args).await,
-            "linkAccount" => self.link_account(args).await,
-            "unlinkAccount" => self.unlink_account(args).await,
-            "getAccount" => self.get_account(args).await,
-            "createSession" => self.create_session(args).await,
-            "getSessionAndUser" => self.get_session_and_user(args).await,
-            "updateSession" => self.update_session(args).await,
-            "deleteSession" => self.delete_session(args).await,
-            "createVerificationToken" => self.create_verification_token(args).await,
-            "useVerificationToken" => self.use_verification_token(args).await,
-            "createAuthenticator" => self.create_authenticator(args).await,
-            "getAuthenticator" => self.get_authenticator(args).await,
-            "listAuthenticatorsByUserId" => self.list_authenticators_by_user_id(args).await,
-            "updateAuthenticatorCounter" => self.update_authenticator_counter(args).await,
-            other => Err(Error::invalid(format!("unknown adapter method `{other}`"))),
-        }
+        type Call<'a> =
+            std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value>> + Send + 'a>>;
+        let future: Call<'_> = match method {
+            "createUser" => Box::pin(self.create_user(args)),
+            "getUser" => Box::pin(self.get_user(args)),
+            "getUserByEmail" => Box::pin(self.get_user_by_email(args)),
+            "getUserByAccount" => Box::pin(self.get_user_by_account(args)),
+            "updateUser" => Box::pin(self.update_user(args)),
+            "deleteUser" => Box::pin(self.delete_user(args)),
+            "linkAccount" => Box::pin(self.link_account(args)),
+            "unlinkAccount" => Box::pin(self.unlink_account(args)),
+            "getAccount" => Box::pin(self.get_account(args)),
+            "createSession" => Box::pin(self.create_session(args)),
+            "getSessionAndUser" => Box::pin(self.get_session_and_user(args)),
+            "updateSession" => Box::pin(self.update_session(args)),
+            "deleteSession" => Box::pin(self.delete_session(args)),
+            "createVerificationToken" => Box::pin(self.create_verification_token(args)),
+            "useVerificationToken" => Box::pin(self.use_verification_token(args)),
+            "createAuthenticator" => Box::pin(self.create_authenticator(args)),
+            "getAuthenticator" => Box::pin(self.get_authenticator(args)),
+            "listAuthenticatorsByUserId" => Box::pin(self.list_authenticators_by_user_id(args)),
+            "updateAuthenticatorCounter" => Box::pin(self.update_authenticator_counter(args)),
+            other => return Err(Error::invalid(format!("unknown adapter method `{other}`"))),
+        };
+        future.await
     }
 }

@@ -9,7 +9,7 @@ use super::input::{
 use super::{Adapter, IndexKind};
 use crate::error::{Error, Result};
 use crate::partner::normalize_email;
-use crate::store::Write;
+use crate::store::{TokenUse, Write};
 use serde_json::{json, Value};
 
 impl Adapter {
@@ -45,54 +45,38 @@ impl Adapter {
         let given_identifier = field_str(params, "identifier", "params")?;
         let identifier = normalize_email(given_identifier);
         let secret = field_str(params, "token", "params")?;
-        let key = self.keys.verification_token(&identifier, secret);
-        // Read and delete in one step: of two concurrent uses, one wins.
-        let record = match self.store.getdel(&key).await? {
-            Some(text) => Some(parse_record(&text)?).filter(is_live),
-            None => None,
+        let token = self.keys.verification_token(&identifier, secret);
+        let failures = self.keys.verification_failures(&identifier);
+        let outstanding = self.keys.verification_tokens(&identifier);
+        // Read and delete in one step (of two concurrent uses, one wins),
+        // counting a miss; too many misses void the identifier's tokens, so
+        // a short code cannot be guessed by trying them all.
+        let found = self
+            .store
+            .use_token(&TokenUse {
+                token: &token,
+                failures: &failures,
+                outstanding: &outstanding,
+                max_failures: self.max_verification_attempts,
+                window_ms: FAILURE_WINDOW_MS,
+            })
+            .await?;
+        let Some(mut record) = found.map(|text| parse_record(&text)).transpose()? else {
+            return Ok(Value::Null);
         };
-        match record {
-            Some(mut record) => {
-                // The key matched the email trimmed and in any case. Auth.js
-                // then compares identifiers exactly, so the token answers to
-                // the spelling it was asked with instead of being burned
-                // for a difference of case.
-                if record.get("identifier").and_then(Value::as_str) != Some(given_identifier) {
-                    record.insert(
-                        "identifier".into(),
-                        Value::String(given_identifier.to_owned()),
-                    );
-                }
-                if self.max_verification_attempts > 0 {
-                    let failures = self.keys.verification_failures(&identifier);
-                    self.store.del(&failures).await?;
-                }
-                Ok(Value::Object(record))
-            }
-            None => {
-                self.count_failed_use(&identifier).await?;
-                Ok(Value::Null)
-            }
+        if !is_live(&record) {
+            return Ok(Value::Null);
         }
-    }
-
-    /// A wrong code for `identifier`. After `max_verification_attempts`
-    /// of them its outstanding tokens are void, so a short code cannot be
-    /// guessed by trying them all.
-    async fn count_failed_use(&self, identifier: &str) -> Result<()> {
-        if self.max_verification_attempts == 0 {
-            return Ok(());
+        // The key matched the email trimmed and in any case. Auth.js then
+        // compares identifiers exactly, so the token answers to the spelling
+        // it was asked with instead of being burned for a difference of case.
+        if record.get("identifier").and_then(Value::as_str) != Some(given_identifier) {
+            record.insert(
+                "identifier".into(),
+                Value::String(given_identifier.to_owned()),
+            );
         }
-        let failures = self.keys.verification_failures(identifier);
-        let count = self.store.incr(&failures, FAILURE_WINDOW_MS).await?;
-        if count < i64::from(self.max_verification_attempts) {
-            return Ok(());
-        }
-        let tokens = self.keys.verification_tokens(identifier);
-        let mut keys = self.store.set_members(&tokens).await?;
-        keys.push(tokens);
-        keys.push(failures);
-        self.store.del_many(&keys).await
+        Ok(Value::Object(record))
     }
 
     // --- accounts ------------------------------------------------------

@@ -1,7 +1,7 @@
 //! The native in-memory store: the embedded default, for development and tests.
 //! One process only; everything is lost when it exits.
 
-use super::Write;
+use super::{TokenUse, Write};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -58,6 +58,30 @@ impl Inner {
         }
         if let Some(ms) = ttl_ms {
             entry.expires_at = Some(now + Duration::from_millis(ms));
+        }
+    }
+
+    /// Adds one to a counter; a new (or expired) counter lives `ttl_ms`.
+    fn incr(&mut self, key: &str, ttl_ms: u64, now: Instant) -> i64 {
+        match self.map.get_mut(key) {
+            Some(Entry {
+                value: Value::Text(text),
+                expires_at,
+            }) if expires_at.is_none_or(|at| at > now) => {
+                let next = text.parse::<i64>().unwrap_or(0).saturating_add(1);
+                *text = next.to_string();
+                next
+            }
+            _ => {
+                self.map.insert(
+                    key.to_owned(),
+                    Entry {
+                        value: Value::Text("1".to_owned()),
+                        expires_at: Some(now + Duration::from_millis(ttl_ms)),
+                    },
+                );
+                1
+            }
         }
     }
 
@@ -164,34 +188,43 @@ impl MemoryStore {
         Self::maybe_sweep(&mut inner, now);
     }
 
+    /// [`super::Store::use_token`], under one lock.
+    pub fn use_token(&self, t: &TokenUse<'_>) -> Option<String> {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let found = match inner.map.remove(t.token) {
+            Some(Entry {
+                value: Value::Text(v),
+                expires_at,
+            }) if expires_at.is_none_or(|at| at > now) => Some(v),
+            _ => None,
+        };
+        if t.max_failures == 0 {
+            return found;
+        }
+        if found.is_some() {
+            inner.map.remove(t.failures);
+            return found;
+        }
+        if inner.incr(t.failures, t.window_ms, now) >= i64::from(t.max_failures) {
+            if let Some(Entry {
+                value: Value::Set(keys),
+                ..
+            }) = inner.map.remove(t.outstanding)
+            {
+                for key in keys {
+                    inner.map.remove(&key);
+                }
+            }
+            inner.map.remove(t.failures);
+        }
+        None
+    }
+
     pub fn incr(&self, key: &str, ttl_ms: u64) -> i64 {
         let now = Instant::now();
         let mut inner = self.lock();
-        let count = match inner.map.get_mut(key) {
-            Some(
-                e @ Entry {
-                    value: Value::Text(_),
-                    ..
-                },
-            ) if e.is_live(now) => {
-                let Value::Text(text) = &mut e.value else {
-                    return 0;
-                };
-                let next = text.parse::<i64>().unwrap_or(0).saturating_add(1);
-                *text = next.to_string();
-                next
-            }
-            _ => {
-                inner.map.insert(
-                    key.to_owned(),
-                    Entry {
-                        value: Value::Text("1".to_owned()),
-                        expires_at: Some(now + Duration::from_millis(ttl_ms)),
-                    },
-                );
-                1
-            }
-        };
+        let count = inner.incr(key, ttl_ms, now);
         Self::maybe_sweep(&mut inner, now);
         count
     }
@@ -311,6 +344,31 @@ mod tests {
         assert_eq!(s.set_members("t"), vec!["a"]);
         std::thread::sleep(Duration::from_millis(40));
         assert!(s.set_members("t").is_empty());
+    }
+
+    #[test]
+    fn token_use_counts_misses_and_voids_at_the_limit() {
+        let s = MemoryStore::new();
+        let t = |token| TokenUse {
+            token,
+            failures: "f",
+            outstanding: "o",
+            max_failures: 3,
+            window_ms: 60_000,
+        };
+        for key in ["t1", "t2"] {
+            s.set(key, "v", Some(60_000));
+            s.set_add("o", key, Some(60_000));
+        }
+        assert_eq!(s.use_token(&t("nope")), None);
+        assert_eq!(s.use_token(&t("t1")).as_deref(), Some("v"));
+        assert_eq!(s.get("f"), None, "a success clears the count");
+        assert_eq!(s.use_token(&t("x")), None);
+        assert_eq!(s.use_token(&t("y")), None);
+        assert_eq!(s.get("t2").as_deref(), Some("v"));
+        assert_eq!(s.use_token(&t("z")), None);
+        assert_eq!(s.get("t2"), None, "the third miss voids the rest");
+        assert!(s.is_empty());
     }
 
     #[test]

@@ -48,6 +48,21 @@ impl Write {
     }
 }
 
+/// The keys and limits of one use of a verification token.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenUse<'a> {
+    /// The token's record.
+    pub token: &'a str,
+    /// The count of failed uses for its identifier.
+    pub failures: &'a str,
+    /// The set of the identifier's outstanding token keys.
+    pub outstanding: &'a str,
+    /// Failures after which every outstanding token is void (0: no limit).
+    pub max_failures: u32,
+    /// How long failures are counted.
+    pub window_ms: u64,
+}
+
 #[derive(Clone)]
 pub enum Store {
     Memory(Arc<MemoryStore>),
@@ -136,6 +151,35 @@ impl Store {
             Store::Memory(s) => Ok(s.set_members(key)),
             Store::Redis(s) => s.set_members(key).await,
             Store::Js(s) => s.set_members(key).await,
+        }
+    }
+
+    /// Uses a verification token: reads and deletes it in one step. When it
+    /// is there the failure count is cleared; when it is not, the failure is
+    /// counted and, at the limit, every outstanding token of the identifier
+    /// is deleted. One step on the native stores (a Lua script on Redis,
+    /// whose keys share the identifier's hash tag); a sequence on JS stores.
+    pub async fn use_token(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
+        match self {
+            Store::Memory(s) => Ok(s.use_token(t)),
+            Store::Redis(s) => s.use_token(t).await,
+            Store::Js(_) => {
+                let found = self.getdel(t.token).await?;
+                if t.max_failures == 0 {
+                    return Ok(found);
+                }
+                if found.is_some() {
+                    self.del(t.failures).await?;
+                    return Ok(found);
+                }
+                if self.incr(t.failures, t.window_ms).await? >= i64::from(t.max_failures) {
+                    let mut keys = self.set_members(t.outstanding).await?;
+                    keys.push(t.outstanding.to_owned());
+                    keys.push(t.failures.to_owned());
+                    self.del_many(&keys).await?;
+                }
+                Ok(None)
+            }
         }
     }
 

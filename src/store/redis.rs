@@ -3,7 +3,7 @@
 //! itself, and every command has a deadline so a down server gives a `STORE`
 //! error instead of a hung sign-in.
 
-use super::Write;
+use super::{TokenUse, Write};
 use crate::error::{Error, Result};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
@@ -41,6 +41,30 @@ pub struct RedisStore {
     /// Prepended to every key, so several apps can share one Redis.
     prefix: String,
 }
+
+/// KEYS: token, failures, outstanding; ARGV: max failures (0: no limit),
+/// window ms, store key prefix (the outstanding set holds unprefixed keys).
+static USE_TOKEN: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local found = redis.call('GETDEL', KEYS[1])
+local max = tonumber(ARGV[1])
+if max == 0 then return found end
+if found then
+  redis.call('DEL', KEYS[2])
+  return found
+end
+redis.call('SET', KEYS[2], 0, 'PX', ARGV[2], 'NX')
+if redis.call('INCR', KEYS[2]) >= max then
+  for _, key in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+    redis.call('DEL', ARGV[3] .. key)
+  end
+  redis.call('DEL', KEYS[2], KEYS[3])
+end
+return false
+",
+    )
+});
 
 /// What decides a key's cluster slot: the text between the first `{` and
 /// the next `}` when that is not empty, else the whole key (Redis's rule).
@@ -271,6 +295,30 @@ impl RedisStore {
             pipe.cmd("PEXPIRE").arg(&key).arg(ms.max(1)).ignore();
         }
         self.query_pipe::<()>("SADD", &pipe).await
+    }
+
+    /// [`super::Store::use_token`] in one round trip. Every key shares the
+    /// identifier's hash tag, so the script runs on a cluster too.
+    pub async fn use_token(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
+        let mut invocation = USE_TOKEN.prepare_invoke();
+        invocation
+            .key(self.key(t.token))
+            .key(self.key(t.failures))
+            .key(self.key(t.outstanding))
+            .arg(t.max_failures)
+            .arg(t.window_ms.max(1))
+            .arg(&self.prefix);
+        let conn = self.conn().await?;
+        let run = async {
+            match conn {
+                Conn::Single(mut c) => invocation.invoke_async(&mut c).await,
+                Conn::Cluster(mut c) => invocation.invoke_async(&mut c).await,
+            }
+        };
+        tokio::time::timeout(self.timeout, run)
+            .await
+            .map_err(|_| Error::store("redis use-token script timed out"))?
+            .map_err(|e| store_err("use-token script", e))
     }
 
     pub async fn incr(&self, key: &str, ttl_ms: u64) -> Result<i64> {
