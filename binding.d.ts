@@ -21,9 +21,17 @@ export declare class NativeAdapter {
   static withJsStore(optionsJson: string, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeTimeoutMs: number): NativeAdapter
   /**
    * Runs an adapter method; `args_json` is a JSON array of its arguments.
-   * Resolves to `{"ok": value}` or `{"error": {code, message, ...}}`.
+   * Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
+   * text: at once when the work completes without waiting (a MemoryStore
+   * record, a cached user), else as a Promise.
+   *
+   * The work is polled once here, on the JS thread, before anything is
+   * handed to tokio: work that never waits then costs no thread hop in
+   * either direction, and work that does wait has already sent its first
+   * request. A future may move to another executor between polls; tokio
+   * polls a spawned task at once, so it registers its real waker.
    */
-  call(method: string, argsJson: string): Promise<string>
+  call(method: string, argsJson: string): string | Promise<string>
 }
 
 /** The native in-memory store. Values are JSON text. */

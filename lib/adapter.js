@@ -105,7 +105,9 @@ function ChatBotKitPartnerAdapter(options) {
           `${name}: the arguments cannot be serialised (${messageOf(e)})`,
         );
       }
-      const envelope = decode(await native.call(name, json));
+      // Text when the work finished without waiting, else a Promise of it.
+      const pending = native.call(name, json);
+      const envelope = decode(typeof pending === 'string' ? pending : await pending);
       if (envelope.error) throw toError(envelope.error);
       return envelope.ok;
     };

@@ -19,15 +19,18 @@ pub mod store;
 use adapter::{Adapter, Lifecycle, Settings};
 use error::Error;
 use futures_util::FutureExt;
-use napi::bindgen_prelude::Promise;
+use napi::bindgen_prelude::{within_runtime_if_available, Either, Promise, PromiseRaw};
 use napi::threadsafe_function::ThreadsafeFunction;
+use napi::Env;
 use napi::Status;
 use napi_derive::napi;
 use partner::{Backoff, PartnerClient, PartnerConfig};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use store::js::{BridgeFuture, JsStoreBridge, StoreCall};
 use store::{JsStore, MemoryStore, RedisStore, Store};
@@ -384,16 +387,35 @@ impl NativeAdapter {
     }
 
     /// Runs an adapter method; `args_json` is a JSON array of its arguments.
-    /// Resolves to `{"ok": value}` or `{"error": {code, message, ...}}`.
-    #[napi]
-    pub async fn call(&self, method: String, args_json: String) -> String {
+    /// Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
+    /// text: at once when the work completes without waiting (a MemoryStore
+    /// record, a cached user), else as a Promise.
+    ///
+    /// The work is polled once here, on the JS thread, before anything is
+    /// handed to tokio: work that never waits then costs no thread hop in
+    /// either direction, and work that does wait has already sent its first
+    /// request. A future may move to another executor between polls; tokio
+    /// polls a spawned task at once, so it registers its real waker.
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn call<'env>(
+        &self,
+        env: &'env Env,
+        method: String,
+        args_json: String,
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let adapter = self.inner.clone();
-        guarded(async move {
+        let mut work = Box::pin(guarded(async move {
             let args: Vec<Value> = serde_json::from_str(&args_json)
                 .map_err(|_| Error::invalid("arguments are not serialisable"))?;
             adapter.call(&method, &args).await
-        })
-        .await
+        }));
+        let mut cx = Context::from_waker(Waker::noop());
+        match within_runtime_if_available(|| work.as_mut().poll(&mut cx)) {
+            Poll::Ready(envelope) => Ok(Either::A(envelope)),
+            Poll::Pending => env
+                .spawn_future(async move { Ok(work.await) })
+                .map(Either::B),
+        }
     }
 }
 
