@@ -104,9 +104,11 @@ export async function captureCommands({ port, env }) {
     if (i < 0) throw new Error(`MONITOR did not show the ${name} marker`);
     return i + 1;
   };
+  // Commands a Lua script runs show up as `[0 lua]`: they are not round trips.
   const section = (from, to) =>
     lines
       .slice(at(from), at(to) - 1)
+      .filter((line) => !/^\d+\.\d+ \[\d+ lua\]/.test(line.trim()))
       .map(parseMonitorLine)
       .filter((argv) => argv && argv.length && !/^(info|ping|client|hello|select)$/i.test(argv[0]))
       .map(generalise);
