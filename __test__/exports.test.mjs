@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as esm from 'nextauth-chatbotkit';
 import esmDefault from 'nextauth-chatbotkit';
 import { startFakePartnerApi } from 'nextauth-chatbotkit/testing';
+import { ADAPTER_METHODS as METHODS } from './helpers/records.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(root);
@@ -19,29 +20,6 @@ const NAMES = [
   'MemoryStore',
   'RedisStore',
   'AdapterError',
-];
-
-// The Auth.js adapter contract, in its order.
-const METHODS = [
-  'createUser',
-  'getUser',
-  'getUserByEmail',
-  'getUserByAccount',
-  'updateUser',
-  'deleteUser',
-  'linkAccount',
-  'unlinkAccount',
-  'getAccount',
-  'createSession',
-  'getSessionAndUser',
-  'updateSession',
-  'deleteSession',
-  'createVerificationToken',
-  'useVerificationToken',
-  'createAuthenticator',
-  'getAuthenticator',
-  'listAuthenticatorsByUserId',
-  'updateAuthenticatorCounter',
 ];
 
 describe('entry points', () => {

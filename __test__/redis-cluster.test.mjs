@@ -12,37 +12,11 @@ import { ChatBotKitPartnerAdapter, RedisStore } from '../index.js';
 import { startFakePartnerApi } from '../testing/index.mjs';
 import { redisTestOptions, startRedisCluster } from './helpers/redis.mjs';
 import { keys } from './helpers/keys.mjs';
+import { authenticator, inMs, oauthAccount } from './helpers/records.mjs';
 
 const CHILD = fileURLToPath(new URL('./helpers/redis-child.mjs', import.meta.url));
 
 const lines = (text) => (text === '' ? [] : text.split('\n'));
-const inMs = (ms) => new Date(Date.now() + ms);
-
-function authenticator(credentialID, userId) {
-  return {
-    credentialID,
-    userId,
-    providerAccountId: credentialID,
-    credentialPublicKey: 'pQECAyYgASFYIK',
-    counter: 0,
-    credentialDeviceType: 'multiDevice',
-    credentialBackedUp: true,
-    transports: 'internal,hybrid',
-  };
-}
-
-function oauthAccount(userId, provider, providerAccountId) {
-  return {
-    userId,
-    type: 'oauth',
-    provider,
-    providerAccountId,
-    access_token: `at-${providerAccountId}`,
-    expires_at: 1_900_000_000,
-    token_type: 'bearer',
-    scope: 'openid email',
-  };
-}
 
 describe('Redis Cluster', redisTestOptions(), () => {
   let cluster;

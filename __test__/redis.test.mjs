@@ -14,6 +14,7 @@ import { startFakePartnerApi } from '../testing/index.mjs';
 import { redisTestOptions, startRedis } from './helpers/redis.mjs';
 import { mapStore } from './helpers/stores.mjs';
 import { keys } from './helpers/keys.mjs';
+import { authenticator, inMs, oauthAccount, verificationToken } from './helpers/records.mjs';
 
 const CHILD = fileURLToPath(new URL('./helpers/redis-child.mjs', import.meta.url));
 
@@ -24,39 +25,6 @@ const lines = (text) => (text === '' ? [] : text.split('\n'));
 const sorted = (list) => [...list].sort();
 
 // --- small helpers -------------------------------------------------------
-
-const inMs = (ms) => new Date(Date.now() + ms);
-
-function verificationToken(identifier, token, ttlMs = 60_000) {
-  return { identifier, token, expires: inMs(ttlMs) };
-}
-
-function authenticator(credentialID, userId) {
-  return {
-    credentialID,
-    userId,
-    providerAccountId: credentialID,
-    credentialPublicKey: 'pQECAyYgASFYIK',
-    counter: 0,
-    credentialDeviceType: 'singleDevice',
-    credentialBackedUp: false,
-    transports: 'internal',
-  };
-}
-
-function oauthAccount(userId, provider, providerAccountId) {
-  return {
-    userId,
-    type: 'oauth',
-    provider,
-    providerAccountId,
-    access_token: `at-${providerAccountId}`,
-    refresh_token: `rt-${providerAccountId}`,
-    expires_at: 1_900_000_000,
-    token_type: 'bearer',
-    scope: 'read:user user:email',
-  };
-}
 
 /** `promise` must reject with an AdapterError of this code. */
 async function rejectsWithCode(promise, code) {
