@@ -112,29 +112,6 @@ impl Store {
         }
     }
 
-    /// Add `member` to the set at `key` (an index). With `ttl_ms` the whole
-    /// set then expires that long from now.
-    pub async fn set_add(&self, key: &str, member: &str, ttl_ms: Option<u64>) -> Result<()> {
-        match self {
-            Store::Memory(s) => {
-                s.set_add(key, member, ttl_ms);
-                Ok(())
-            }
-            Store::Redis(s) => s.set_add(key, member, ttl_ms).await,
-            Store::Js(s) => s.set_add(key, member, ttl_ms).await,
-        }
-    }
-
-    /// Adds one to the counter at `key` and returns the new count. A new
-    /// counter expires after `ttl_ms`. Atomic on the native stores.
-    pub async fn incr(&self, key: &str, ttl_ms: u64) -> Result<i64> {
-        match self {
-            Store::Memory(s) => Ok(s.incr(key, ttl_ms)),
-            Store::Redis(s) => s.incr(key, ttl_ms).await,
-            Store::Js(s) => s.incr(key, ttl_ms).await,
-        }
-    }
-
     pub async fn set_remove(&self, key: &str, member: &str) -> Result<()> {
         match self {
             Store::Memory(s) => {
@@ -163,17 +140,17 @@ impl Store {
         match self {
             Store::Memory(s) => Ok(s.use_token(t)),
             Store::Redis(s) => s.use_token(t).await,
-            Store::Js(_) => {
-                let found = self.getdel(t.token).await?;
+            Store::Js(s) => {
+                let found = s.getdel(t.token).await?;
                 if t.max_failures == 0 {
                     return Ok(found);
                 }
                 if found.is_some() {
-                    self.del(t.failures).await?;
+                    s.del(t.failures).await?;
                     return Ok(found);
                 }
-                if self.incr(t.failures, t.window_ms).await? >= i64::from(t.max_failures) {
-                    let mut keys = self.set_members(t.outstanding).await?;
+                if s.incr(t.failures, t.window_ms).await? >= i64::from(t.max_failures) {
+                    let mut keys = s.set_members(t.outstanding).await?;
                     keys.push(t.outstanding.to_owned());
                     keys.push(t.failures.to_owned());
                     self.del_many(&keys).await?;

@@ -287,16 +287,6 @@ impl RedisStore {
             .await
     }
 
-    pub async fn set_add(&self, key: &str, member: &str, ttl_ms: Option<u64>) -> Result<()> {
-        let key = self.key(key);
-        let mut pipe = redis::pipe();
-        pipe.atomic().cmd("SADD").arg(&key).arg(member).ignore();
-        if let Some(ms) = ttl_ms {
-            pipe.cmd("PEXPIRE").arg(&key).arg(ms.max(1)).ignore();
-        }
-        self.query_pipe::<()>("SADD", &pipe).await
-    }
-
     /// [`super::Store::use_token`] in one round trip. Every key shares the
     /// identifier's hash tag, so the script runs on a cluster too.
     pub async fn use_token(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
@@ -319,25 +309,6 @@ impl RedisStore {
             .await
             .map_err(|_| Error::store("redis use-token script timed out"))?
             .map_err(|e| store_err("use-token script", e))
-    }
-
-    pub async fn incr(&self, key: &str, ttl_ms: u64) -> Result<i64> {
-        let key = self.key(key);
-        // SET NX creates the counter with its window only when it is new;
-        // INCR keeps the expiry. Works on every Redis version and cluster.
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .cmd("SET")
-            .arg(&key)
-            .arg(0)
-            .arg("PX")
-            .arg(ttl_ms.max(1))
-            .arg("NX")
-            .ignore()
-            .cmd("INCR")
-            .arg(&key);
-        let (count,): (i64,) = self.query_pipe("INCR", &pipe).await?;
-        Ok(count)
     }
 
     pub async fn set_remove(&self, key: &str, member: &str) -> Result<()> {
