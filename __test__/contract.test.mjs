@@ -11,6 +11,7 @@ import { storeKinds } from './helpers/stores.mjs';
 import { redisAvailable, startRedis } from './helpers/redis.mjs';
 import { keys as key } from './helpers/keys.mjs';
 import { ADAPTER_METHODS } from './helpers/records.mjs';
+import { rejectsWith } from './helpers/assert.mjs';
 
 // In CI a missing redis-server fails the run (startRedis throws); elsewhere the
 // Redis-backed kinds are left out with a visible note.
@@ -53,15 +54,6 @@ function revive(raw) {
       ? new Date(v.$date)
       : v,
   );
-}
-
-async function rejectsWith(promise, code) {
-  await assert.rejects(promise, (e) => {
-    assert.ok(e instanceof AdapterError, `expected an AdapterError, got ${e}`);
-    assert.equal(e.name, 'AdapterError');
-    assert.equal(e.code, code, e.message);
-    return true;
-  });
 }
 
 const inMs = (ms) => new Date(Date.now() + ms);

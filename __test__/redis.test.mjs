@@ -15,6 +15,7 @@ import { redisTestOptions, startRedis } from './helpers/redis.mjs';
 import { mapStore } from './helpers/stores.mjs';
 import { keys } from './helpers/keys.mjs';
 import { authenticator, inMs, oauthAccount, verificationToken } from './helpers/records.mjs';
+import { rejectsWith } from './helpers/assert.mjs';
 
 const CHILD = fileURLToPath(new URL('./helpers/redis-child.mjs', import.meta.url));
 
@@ -25,15 +26,6 @@ const lines = (text) => (text === '' ? [] : text.split('\n'));
 const sorted = (list) => [...list].sort();
 
 // --- small helpers -------------------------------------------------------
-
-/** `promise` must reject with an AdapterError of this code. */
-async function rejectsWithCode(promise, code) {
-  await assert.rejects(promise, (e) => {
-    assert.ok(e instanceof AdapterError, `expected an AdapterError, got ${e}`);
-    assert.equal(e.code, code, e.message);
-    return true;
-  });
-}
 
 /** `fn()` must throw an AdapterError of this code. */
 function throwsWithCode(fn, code) {
@@ -242,7 +234,7 @@ describe('Redis', redisTestOptions(), () => {
       assert.ok(Date.now() - started < 200, 'construction must not block');
       try {
         const t = Date.now();
-        await rejectsWithCode(store.get('k'), 'STORE');
+        await rejectsWith(store.get('k'), 'STORE');
         assert.ok(Date.now() - t < 2000, `took ${Date.now() - t} ms`);
       } finally {
         store.close();
@@ -570,7 +562,7 @@ describe('Redis', redisTestOptions(), () => {
         // Traffic keeps coming during a ~3 s outage, as it would in production.
         while (Date.now() - outageStarted < 3000) {
           const t = Date.now();
-          await rejectsWithCode(adapter.createVerificationToken(vt(`down-${calls}`)), 'STORE');
+          await rejectsWith(adapter.createVerificationToken(vt(`down-${calls}`)), 'STORE');
           const took = Date.now() - t;
           assert.ok(took < bound, `a call while Redis is down took ${took} ms (bound ${bound})`);
           slowest = Math.max(slowest, took);
@@ -635,7 +627,7 @@ describe('Redis', redisTestOptions(), () => {
       try {
         const vt = verificationToken('boot@example.com', 'boot');
         const t = Date.now();
-        await rejectsWithCode(adapter.createVerificationToken(vt), 'STORE');
+        await rejectsWith(adapter.createVerificationToken(vt), 'STORE');
         assert.ok(Date.now() - t < timeout + 1000, `took ${Date.now() - t} ms`);
 
         await own.start();

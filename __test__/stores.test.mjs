@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatBotKitPartnerAdapter, MemoryStore, Store, AdapterError } from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
 import { mapStore, MapStore } from './helpers/stores.mjs';
+import { rejectsWith } from './helpers/assert.mjs';
 
 let api;
 const unhandled = [];
@@ -27,17 +28,6 @@ function makeAdapter(store, options = {}) {
     retries: 0,
     ...options,
   });
-}
-
-async function rejectsWith(promise, code) {
-  let caught;
-  await assert.rejects(promise, (e) => {
-    caught = e;
-    return true;
-  });
-  assert.ok(caught instanceof AdapterError, `expected an AdapterError, got ${caught}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
 }
 
 const ACCOUNT = {

@@ -3,6 +3,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatBotKitPartnerAdapter, MemoryStore, AdapterError } from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
+import { rejectsWith } from './helpers/assert.mjs';
 
 let api;
 before(async () => {
@@ -22,18 +23,6 @@ function adapterFor(options = {}, target = api) {
     retries: 0,
     ...options,
   });
-}
-
-/** Asserts `promise` rejects with an AdapterError of `code`; returns the error. */
-async function rejectsWith(promise, code) {
-  let caught;
-  await assert.rejects(promise, (e) => {
-    caught = e;
-    return true;
-  });
-  assert.ok(caught instanceof AdapterError, `expected an AdapterError, got ${caught}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
 }
 
 const USER_KEYS = ['email', 'emailVerified', 'id', 'image', 'name'];
