@@ -9,10 +9,10 @@
 // --no-app, or run it without a terminal (CI, tests), to stop after the
 // sign-in above.
 
-import { Auth } from '@auth/core';
 import { performance } from 'node:perf_hooks';
 import { ChatBotKitPartnerAdapter, ChatBotKitEmailProvider, MemoryStore } from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
+import { cookieJarRequest } from './auth-request.mjs';
 
 const ORIGIN = 'http://localhost:3000';
 const email = process.env.DEMO_EMAIL ?? 'ada@example.com';
@@ -70,19 +70,8 @@ const config = {
   ],
 };
 
-// A tiny cookie jar, as a browser would keep.
-const jar = new Map();
-async function request(path, init = {}) {
-  const headers = new Headers(init.headers);
-  if (jar.size) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
-  const response = await Auth(new Request(new URL(path, ORIGIN), { ...init, headers }), config);
-  for (const cookie of response.headers.getSetCookie()) {
-    const [pair] = cookie.split(';');
-    const at = pair.indexOf('=');
-    jar.set(pair.slice(0, at), pair.slice(at + 1));
-  }
-  return response;
-}
+// A cookie jar, as a browser would keep.
+const request = cookieJarRequest(config, ORIGIN);
 
 function step(text) {
   console.log(`\n▸ ${text}`);

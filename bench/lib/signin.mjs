@@ -2,7 +2,7 @@
 // it: Auth() with Request objects, a cookie jar per sign-in, the code read
 // from an in-process outbox. The same provider config for every adapter.
 
-import { Auth } from '@auth/core';
+import { cookieJarRequest } from '../../scripts/auth-request.mjs';
 import { ChatBotKitEmailProvider } from '../../index.mjs';
 
 const ORIGIN = 'http://localhost:3000';
@@ -26,18 +26,7 @@ export async function makeSignIn(adapter) {
   };
 
   return async function signIn(email) {
-    const jar = new Map();
-    async function request(path, init = {}) {
-      const headers = new Headers(init.headers);
-      if (jar.size) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
-      const response = await Auth(new Request(new URL(path, ORIGIN), { ...init, headers }), config);
-      for (const cookie of response.headers.getSetCookie()) {
-        const [pair] = cookie.split(';');
-        const at = pair.indexOf('=');
-        jar.set(pair.slice(0, at), pair.slice(at + 1));
-      }
-      return response;
-    }
+    const request = cookieJarRequest(config, ORIGIN);
 
     const { csrfToken } = await (await request('/auth/csrf')).json();
     const signin = await request('/auth/signin/email', {
