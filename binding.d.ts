@@ -10,20 +10,21 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 export declare class NativeAdapter {
-  static withMemoryStore(optionsJson: string, store: NativeMemoryStore): NativeAdapter
-  static withRedisStore(optionsJson: string, store: NativeRedisStore): NativeAdapter
+  static withMemoryStore(optionsJson: string, outbox: NativeOutbox, store: NativeMemoryStore): NativeAdapter
+  static withRedisStore(optionsJson: string, outbox: NativeOutbox, store: NativeRedisStore): NativeAdapter
   /**
    * `bridge({ op, key, value, px })` performs one store operation and
    * resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
    * which operations beyond get/set/del it serves; `store_timeout_ms`
    * bounds each call.
    */
-  static withJsStore(optionsJson: string, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeTimeoutMs: number): NativeAdapter
+  static withJsStore(optionsJson: string, outbox: NativeOutbox, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeTimeoutMs: number): NativeAdapter
   /**
    * Runs an adapter method; `args_json` is a JSON array of its arguments.
    * Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
-   * text: at once when the work completes without waiting (a MemoryStore
-   * record, a cached user), else as a Promise.
+   * text at once when the work completes without waiting (a MemoryStore
+   * record, a cached user); else a call id, whose envelope the adapter's
+   * outbox hands to JS when it is ready.
    *
    * The work is polled once here, on the JS thread, before anything is
    * handed to tokio: work that never waits then costs no thread hop in
@@ -31,7 +32,7 @@ export declare class NativeAdapter {
    * request. A future may move to another executor between polls; tokio
    * polls a spawned task at once, so it registers its real waker.
    */
-  call(method: string, argsJson: string): string | Promise<string>
+  call(method: string, argsJson: string): string | number
 }
 
 /** The native in-memory store. Values are JSON text. */
@@ -46,6 +47,20 @@ export declare class NativeMemoryStore {
   get size(): number
   sweep(): void
   clear(): void
+}
+
+/** The outbox of one JS environment (the wrapper makes one, lazily). */
+export declare class NativeOutbox {
+  /**
+   * `on_ready()` is called on the JS thread when results are waiting;
+   * it should `take` them, and call `take` again later (after a
+   * `setImmediate`) while a take comes back full.
+   */
+  constructor(onReady: () => void)
+  /** Up to `max` finished calls, oldest first. */
+  take(max: number): Array<Completion>
+  /** Calls handed out whose results have not been taken yet. */
+  get inFlight(): number
 }
 
 /** The Partner API client on its own, for what apps need after sign-in. */
@@ -70,6 +85,12 @@ export declare class NativeRedisStore {
 
 /** The adapter methods, in Auth.js contract order. */
 export declare function adapterMethods(): Array<string>
+
+/** One finished call, as JS takes it. */
+export interface Completion {
+  id: number
+  envelope: string
+}
 
 /** One call from Rust into a JS store, as the JS bridge receives it. */
 export interface JsStoreCall {

@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeAdapter = nativeBinding.NativeAdapter
 module.exports.NativeMemoryStore = nativeBinding.NativeMemoryStore
+module.exports.NativeOutbox = nativeBinding.NativeOutbox
 module.exports.NativePartner = nativeBinding.NativePartner
 module.exports.NativeRedisStore = nativeBinding.NativeRedisStore
 module.exports.adapterMethods = nativeBinding.adapterMethods

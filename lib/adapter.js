@@ -4,6 +4,7 @@ const { NativeAdapter, adapterMethods } = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
 const { encode, decode } = require('./codec.js');
 const { MemoryStore, RedisStore, kNative, toKeyValue, storeBridge } = require('./stores.js');
+const { nativeOutbox, result } = require('./outbox.js');
 
 const DEFAULT_TIMEOUT = 10000;
 
@@ -65,12 +66,17 @@ function nativeAdapter(options) {
     throw new AdapterError('CONFIG', `options: ${messageOf(e)}`);
   }
   try {
-    if (store instanceof MemoryStore) return NativeAdapter.withMemoryStore(json, store[kNative]);
-    if (store instanceof RedisStore) return NativeAdapter.withRedisStore(json, store[kNative]);
+    const outbox = nativeOutbox();
+    if (store instanceof MemoryStore) {
+      return NativeAdapter.withMemoryStore(json, outbox, store[kNative]);
+    }
+    if (store instanceof RedisStore)
+      return NativeAdapter.withRedisStore(json, outbox, store[kNative]);
     const kv = toKeyValue(store);
     const timeout = typeof picked.timeout === 'number' ? picked.timeout : DEFAULT_TIMEOUT;
     return NativeAdapter.withJsStore(
       json,
+      outbox,
       storeBridge(kv),
       typeof kv.getdel === 'function',
       kv.sets !== undefined,
@@ -105,9 +111,9 @@ function ChatBotKitPartnerAdapter(options) {
           `${name}: the arguments cannot be serialised (${messageOf(e)})`,
         );
       }
-      // Text when the work finished without waiting, else a Promise of it.
-      const pending = native.call(name, json);
-      const envelope = decode(typeof pending === 'string' ? pending : await pending);
+      // Text when the work finished without waiting, else the call's id.
+      const done = native.call(name, json);
+      const envelope = decode(typeof done === 'string' ? done : await result(done));
       if (envelope.error) throw toError(envelope.error);
       return envelope.ok;
     };

@@ -13,17 +13,19 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod adapter;
 pub mod error;
+pub mod outbox;
 pub mod partner;
 pub mod store;
 
 use adapter::{Adapter, Lifecycle, Settings};
 use error::Error;
 use futures_util::FutureExt;
-use napi::bindgen_prelude::{within_runtime_if_available, Either, Promise, PromiseRaw};
+use napi::bindgen_prelude::{within_runtime_if_available, Either, Promise};
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi::Env;
 use napi::Status;
 use napi_derive::napi;
+use outbox::{NativeOutbox, Outbox};
 use partner::{Backoff, PartnerClient, PartnerConfig};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -361,13 +363,19 @@ impl JsStoreBridge for TsfnBridge {
 #[napi]
 pub struct NativeAdapter {
     inner: Arc<Adapter>,
+    outbox: Arc<Outbox>,
 }
 
-fn build_adapter(options_json: &str, store: Store) -> napi::Result<NativeAdapter> {
+fn build_adapter(
+    options_json: &str,
+    store: Store,
+    outbox: &NativeOutbox,
+) -> napi::Result<NativeAdapter> {
     let (partner, settings) = parse_options(options_json).map_err(config_error)?;
     let client = PartnerClient::new(partner).map_err(config_error)?;
     Ok(NativeAdapter {
         inner: Arc::new(Adapter::new(client, store, settings)),
+        outbox: outbox.inner.clone(),
     })
 }
 
@@ -376,14 +384,19 @@ impl NativeAdapter {
     #[napi(factory)]
     pub fn with_memory_store(
         options_json: String,
+        outbox: &NativeOutbox,
         store: &NativeMemoryStore,
     ) -> napi::Result<Self> {
-        build_adapter(&options_json, Store::Memory(store.inner.clone()))
+        build_adapter(&options_json, Store::Memory(store.inner.clone()), outbox)
     }
 
     #[napi(factory)]
-    pub fn with_redis_store(options_json: String, store: &NativeRedisStore) -> napi::Result<Self> {
-        build_adapter(&options_json, Store::Redis(store.inner.clone()))
+    pub fn with_redis_store(
+        options_json: String,
+        outbox: &NativeOutbox,
+        store: &NativeRedisStore,
+    ) -> napi::Result<Self> {
+        build_adapter(&options_json, Store::Redis(store.inner.clone()), outbox)
     }
 
     /// `bridge({ op, key, value, px })` performs one store operation and
@@ -393,6 +406,7 @@ impl NativeAdapter {
     #[napi(factory)]
     pub fn with_js_store(
         options_json: String,
+        outbox: &NativeOutbox,
         #[napi(ts_arg_type = "(call: JsStoreCall) => Promise<string | null>")]
         bridge: StoreBridgeFn,
         has_getdel: bool,
@@ -410,26 +424,27 @@ impl NativeAdapter {
             capabilities,
             timeout,
         );
-        build_adapter(&options_json, Store::Js(Arc::new(store)))
+        build_adapter(&options_json, Store::Js(Arc::new(store)), outbox)
     }
 
     /// Runs an adapter method; `args_json` is a JSON array of its arguments.
     /// Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
-    /// text: at once when the work completes without waiting (a MemoryStore
-    /// record, a cached user), else as a Promise.
+    /// text at once when the work completes without waiting (a MemoryStore
+    /// record, a cached user); else a call id, whose envelope the adapter's
+    /// outbox hands to JS when it is ready.
     ///
     /// The work is polled once here, on the JS thread, before anything is
     /// handed to tokio: work that never waits then costs no thread hop in
     /// either direction, and work that does wait has already sent its first
     /// request. A future may move to another executor between polls; tokio
     /// polls a spawned task at once, so it registers its real waker.
-    #[napi(ts_return_type = "string | Promise<string>")]
-    pub fn call<'env>(
+    #[napi(ts_return_type = "string | number")]
+    pub fn call(
         &self,
-        env: &'env Env,
+        env: &Env,
         method: String,
         args_json: String,
-    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
+    ) -> napi::Result<Either<String, u32>> {
         let adapter = self.inner.clone();
         let mut work = Box::pin(guarded(async move {
             let args: Vec<Value> = serde_json::from_str(&args_json)
@@ -439,9 +454,12 @@ impl NativeAdapter {
         let mut cx = Context::from_waker(Waker::noop());
         match within_runtime_if_available(|| work.as_mut().poll(&mut cx)) {
             Poll::Ready(envelope) => Ok(Either::A(envelope)),
-            Poll::Pending => env
-                .spawn_future(async move { Ok(work.await) })
-                .map(Either::B),
+            Poll::Pending => {
+                let outbox = self.outbox.clone();
+                let id = outbox.open(env);
+                napi::bindgen_prelude::spawn(async move { outbox.deliver(id, work.await) });
+                Ok(Either::B(id))
+            }
         }
     }
 }

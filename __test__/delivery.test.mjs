@@ -1,0 +1,166 @@
+// How results of calls that had to wait reach JavaScript (src/outbox.rs,
+// lib/outbox.js): each to its own caller, a few per event-loop turn so a
+// burst cannot hold the loop, keeping the process alive while a call is in
+// flight and not after, in the main thread and in worker threads alike.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { fork, spawn } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { ChatBotKitPartnerAdapter, MemoryStore } from '../index.mjs';
+import { startFakePartnerApi } from '../testing/index.mjs';
+
+const INDEX = fileURLToPath(new URL('../index.mjs', import.meta.url));
+const PARTNER_CHILD = fileURLToPath(new URL('./fixtures/partner-child.mjs', import.meta.url));
+
+let api;
+const USERS = 300;
+
+before(async () => {
+  api = await startFakePartnerApi();
+  for (let u = 0; u < USERS; u++) api.addUser({ id: `usr_${u}`, email: `user${u}@example.com` });
+});
+after(() => api.close());
+
+function makeAdapter() {
+  return ChatBotKitPartnerAdapter({
+    secret: api.secret,
+    baseUrl: api.url,
+    store: new MemoryStore(),
+  });
+}
+
+describe('results of calls that wait', () => {
+  test('a burst of 300 answers: each caller gets its own, a few per event-loop turn', async () => {
+    // The API in another process, so that it answers while this thread is busy.
+    const child = fork(PARTNER_CHILD, [String(USERS), '200'], { stdio: 'ignore' });
+    try {
+      const remote = await new Promise((resolve, reject) => {
+        child.once('message', resolve);
+        child.once('error', reject);
+      });
+      const adapter = ChatBotKitPartnerAdapter({
+        secret: remote.secret,
+        baseUrl: remote.url,
+        store: new MemoryStore(),
+      });
+      await adapter.getUser('usr_0'); // connection set-up out of the burst
+      const perTurn = new Map();
+      let turn = 0;
+      const calls = Array.from({ length: USERS }, async (_, u) => {
+        const user = await adapter.getUser(`usr_${u}`);
+        perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+        return user;
+      });
+      // The JS thread busy (a page rendering, say) while every answer comes
+      // in: they are all waiting when the event loop next turns.
+      const busyUntil = performance.now() + 600;
+      while (performance.now() < busyUntil);
+      let bursting = true;
+      const countTurns = () => {
+        turn++;
+        if (bursting) setImmediate(countTurns);
+      };
+      setImmediate(countTurns);
+      let users;
+      try {
+        users = await Promise.all(calls);
+      } finally {
+        bursting = false;
+      }
+      users.forEach((user, u) => assert.equal(user?.id, `usr_${u}`));
+      const most = Math.max(...perTurn.values());
+      // 16 results per batch; between two turns of the counter at most three
+      // batches run (check phase, poll phase, check phase).
+      assert.ok(most <= 48, `${most} results in one turn (${[...perTurn.values()]})`);
+      assert.ok(perTurn.size >= USERS / 48, `only ${perTurn.size} turns for ${USERS} results`);
+    } finally {
+      child.disconnect();
+    }
+  });
+
+  test('a script awaiting a slow call stays alive for it, then exits by itself', async () => {
+    api.setLatency(400);
+    try {
+      const script = `
+        import { ChatBotKitPartnerAdapter, MemoryStore } from ${JSON.stringify(INDEX)};
+        const adapter = ChatBotKitPartnerAdapter({
+          secret: ${JSON.stringify(api.secret)},
+          baseUrl: ${JSON.stringify(api.url)},
+          store: new MemoryStore(),
+        });
+        const user = await adapter.getUser('usr_7');
+        console.log('GOT ' + user.id);
+      `;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
+      child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
+      const started = performance.now();
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const [code, signal] = await new Promise((resolve) =>
+        child.on('close', (c, s) => resolve([c, s])),
+      );
+      clearTimeout(killer);
+      const ms = performance.now() - started;
+      // Exit code 13 would be Node's "unsettled top-level await": the process
+      // ran out of things to wait for before the answer came.
+      assert.equal(signal, null, `it did not exit by itself:\n${output}`);
+      assert.equal(code, 0, output);
+      assert.match(output, /^GOT usr_7$/m);
+      assert.ok(ms >= 400, `exited after ${ms.toFixed(0)} ms, before the answer could come`);
+    } finally {
+      api.setLatency(0);
+    }
+  });
+
+  test('worker threads: each has its own delivery, alongside the main thread', async () => {
+    api.setLatency(50);
+    try {
+      const source = `
+        const { parentPort, workerData } = require('node:worker_threads');
+        import(workerData.index).then(async ({ ChatBotKitPartnerAdapter, MemoryStore }) => {
+          const adapter = ChatBotKitPartnerAdapter({
+            secret: workerData.secret,
+            baseUrl: workerData.url,
+            store: new MemoryStore(),
+          });
+          const ids = workerData.ids;
+          const users = await Promise.all(ids.map((id) => adapter.getUser(id)));
+          parentPort.postMessage(users.map((user) => user && user.id));
+        });
+      `;
+      const inWorker = (ids) =>
+        new Promise((resolve, reject) => {
+          const worker = new Worker(source, {
+            eval: true,
+            workerData: { index: INDEX, secret: api.secret, url: api.url, ids },
+          });
+          let answer;
+          worker.on('message', (m) => (answer = m));
+          worker.on('error', reject);
+          // The worker ends by itself once its calls are answered.
+          worker.on('exit', (code) =>
+            code === 0 ? resolve(answer) : reject(new Error(`exit ${code}`)),
+          );
+        });
+      const ids = (from) => Array.from({ length: 40 }, (_, i) => `usr_${from + i}`);
+      const adapter = makeAdapter();
+      const [a, b, main] = await Promise.all([
+        inWorker(ids(0)),
+        inWorker(ids(100)),
+        Promise.all(ids(200).map((id) => adapter.getUser(id))),
+      ]);
+      assert.deepEqual(a, ids(0));
+      assert.deepEqual(b, ids(100));
+      assert.deepEqual(
+        main.map((user) => user?.id),
+        ids(200),
+      );
+    } finally {
+      api.setLatency(0);
+    }
+  });
+});
