@@ -1,19 +1,36 @@
 'use strict';
 
 // The JS half of src/outbox.rs: results of native calls that had to wait
-// arrive here, at most RESULTS_PER_TURN per event-loop turn, so that a burst
-// of finished calls (and the code awaiting each of them) cannot hold the
-// event loop for the whole burst: timers and other requests run in between.
+// arrive here a few per event-loop turn, so that a burst of finished calls
+// (and the code awaiting each of them, e.g. the rest of an Auth.js request)
+// cannot hold the event loop for the whole burst: timers and other requests
+// run in between.
+//
+// How many per turn adapts to what a result costs: the time from one batch
+// to the next turn (the awaiting code's work included) is measured, and a
+// batch aims at TURN_BUDGET_MS, between 1 and MAX_PER_TURN results.
 
 const { NativeOutbox } = require('../binding.js');
 
-const RESULTS_PER_TURN = 16;
+const MAX_PER_TURN = 16;
+const TURN_BUDGET_MS = 0.25;
 
 const waiting = new Map();
 let outbox = null;
+let perTurn = MAX_PER_TURN;
+let msPerResult = 0; // moving average
+let batchStarted = 0;
+let batchSize = 0;
 
-function onReady() {
-  const done = outbox.take(RESULTS_PER_TURN);
+/** `continued`: called for the turn after a full batch, so that batch can be timed. */
+function deliver(continued) {
+  const started = performance.now();
+  if (continued) {
+    const sample = (started - batchStarted) / batchSize;
+    msPerResult = msPerResult === 0 ? sample : msPerResult * 0.7 + sample * 0.3;
+    perTurn = Math.max(1, Math.min(MAX_PER_TURN, Math.floor(TURN_BUDGET_MS / msPerResult)));
+  }
+  const done = outbox.take(perTurn);
   for (let i = 0; i < done.length; i++) {
     const { id, envelope } = done[i];
     const settle = waiting.get(id);
@@ -21,12 +38,16 @@ function onReady() {
     settle?.(envelope);
   }
   // A full batch: there may be more; take them in the next turn.
-  if (done.length === RESULTS_PER_TURN) setImmediate(onReady);
+  if (done.length === perTurn) {
+    batchStarted = started;
+    batchSize = done.length;
+    setImmediate(deliver, true);
+  }
 }
 
 /** This JS environment's outbox (one per process or worker thread). */
 function nativeOutbox() {
-  outbox ??= new NativeOutbox(onReady);
+  outbox ??= new NativeOutbox(() => deliver(false));
   return outbox;
 }
 
