@@ -68,29 +68,6 @@ pub struct Adapter {
     max_verification_attempts: u32,
 }
 
-/// The Auth.js adapter methods this adapter implements, in contract order.
-pub const METHODS: &[&str] = &[
-    "createUser",
-    "getUser",
-    "getUserByEmail",
-    "getUserByAccount",
-    "updateUser",
-    "deleteUser",
-    "linkAccount",
-    "unlinkAccount",
-    "getAccount",
-    "createSession",
-    "getSessionAndUser",
-    "updateSession",
-    "deleteSession",
-    "createVerificationToken",
-    "useVerificationToken",
-    "createAuthenticator",
-    "getAuthenticator",
-    "listAuthenticatorsByUserId",
-    "updateAuthenticatorCounter",
-];
-
 impl Adapter {
     pub fn new(partner: PartnerClient, store: Store, settings: Settings) -> Self {
         Self {
@@ -110,35 +87,51 @@ impl Adapter {
     pub fn store(&self) -> &Store {
         &self.store
     }
+}
 
-    /// Runs one adapter method by its Auth.js name with positional arguments.
-    /// Each method's future is boxed at its own size, so a call does not
-    /// carry (allocate and copy) the state of the largest of all methods.
-    pub async fn call(&self, method: &str, args: &[Value]) -> Result<Value> {
-        type Call<'a> =
-            std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value>> + Send + 'a>>;
-        let future: Call<'_> = match method {
-            "createUser" => Box::pin(self.create_user(args)),
-            "getUser" => Box::pin(self.get_user(args)),
-            "getUserByEmail" => Box::pin(self.get_user_by_email(args)),
-            "getUserByAccount" => Box::pin(self.get_user_by_account(args)),
-            "updateUser" => Box::pin(self.update_user(args)),
-            "deleteUser" => Box::pin(self.delete_user(args)),
-            "linkAccount" => Box::pin(self.link_account(args)),
-            "unlinkAccount" => Box::pin(self.unlink_account(args)),
-            "getAccount" => Box::pin(self.get_account(args)),
-            "createSession" => Box::pin(self.create_session(args)),
-            "getSessionAndUser" => Box::pin(self.get_session_and_user(args)),
-            "updateSession" => Box::pin(self.update_session(args)),
-            "deleteSession" => Box::pin(self.delete_session(args)),
-            "createVerificationToken" => Box::pin(self.create_verification_token(args)),
-            "useVerificationToken" => Box::pin(self.use_verification_token(args)),
-            "createAuthenticator" => Box::pin(self.create_authenticator(args)),
-            "getAuthenticator" => Box::pin(self.get_authenticator(args)),
-            "listAuthenticatorsByUserId" => Box::pin(self.list_authenticators_by_user_id(args)),
-            "updateAuthenticatorCounter" => Box::pin(self.update_authenticator_counter(args)),
-            other => return Err(Error::invalid(format!("unknown adapter method `{other}`"))),
-        };
-        future.await
-    }
+/// The Auth.js methods, in contract order, each with the function that runs
+/// it: one list for both `METHODS` and `Adapter::call`.
+macro_rules! adapter_methods {
+    ($($name:literal => $method:ident,)*) => {
+        /// The Auth.js adapter methods this adapter implements, in contract order.
+        pub const METHODS: &[&str] = &[$($name),*];
+
+        impl Adapter {
+            /// Runs one adapter method by its Auth.js name with positional
+            /// arguments. Each method's future is boxed at its own size, so a
+            /// call does not carry (allocate and copy) the state of the
+            /// largest of all methods.
+            pub async fn call(&self, method: &str, args: &[Value]) -> Result<Value> {
+                type Call<'a> =
+                    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value>> + Send + 'a>>;
+                let future: Call<'_> = match method {
+                    $($name => Box::pin(self.$method(args)),)*
+                    other => return Err(Error::invalid(format!("unknown adapter method `{other}`"))),
+                };
+                future.await
+            }
+        }
+    };
+}
+
+adapter_methods! {
+    "createUser" => create_user,
+    "getUser" => get_user,
+    "getUserByEmail" => get_user_by_email,
+    "getUserByAccount" => get_user_by_account,
+    "updateUser" => update_user,
+    "deleteUser" => delete_user,
+    "linkAccount" => link_account,
+    "unlinkAccount" => unlink_account,
+    "getAccount" => get_account,
+    "createSession" => create_session,
+    "getSessionAndUser" => get_session_and_user,
+    "updateSession" => update_session,
+    "deleteSession" => delete_session,
+    "createVerificationToken" => create_verification_token,
+    "useVerificationToken" => use_verification_token,
+    "createAuthenticator" => create_authenticator,
+    "getAuthenticator" => get_authenticator,
+    "listAuthenticatorsByUserId" => list_authenticators_by_user_id,
+    "updateAuthenticatorCounter" => update_authenticator_counter,
 }

@@ -104,16 +104,7 @@ impl Adapter {
                 }
             }
         }
-        batch.push(Write::Set {
-            key: key.clone(),
-            value: to_text(account),
-            ttl_ms: None,
-        });
-        batch.push(Write::SetAdd {
-            key: self.keys.user_index(user_id, IndexKind::Accounts),
-            member: key,
-            ttl_ms: None,
-        });
+        batch.extend(self.indexed_record(key, account, None, user_id, IndexKind::Accounts));
         self.store.write(&batch).await?;
         Ok(Value::Object(account.clone()))
     }
@@ -123,15 +114,7 @@ impl Adapter {
         let provider = field_str(params, "provider", "account")?;
         let provider_account_id = field_str(params, "providerAccountId", "account")?;
         let key = self.keys.account(provider, provider_account_id);
-        let Some(text) = self.store.getdel(&key).await? else {
-            return Ok(Value::Null);
-        };
-        let record = parse_record(&text)?;
-        if let Some(Value::String(user_id)) = record.get("userId") {
-            let index = self.keys.user_index(user_id, IndexKind::Accounts);
-            self.store.set_remove(&index, &key).await?;
-        }
-        Ok(Value::Object(record))
+        self.take_record(&key, IndexKind::Accounts).await
     }
 
     /// `getAccount(providerAccountId, provider)`: Auth.js's argument order.
@@ -166,20 +149,8 @@ impl Adapter {
         let expires = field_date(session, "expires", "session")?;
         if let Some(ttl) = ttl_until(expires) {
             let key = self.keys.session(token);
-            self.store
-                .write(&[
-                    Write::Set {
-                        key: key.clone(),
-                        value: to_text(session),
-                        ttl_ms: Some(ttl),
-                    },
-                    Write::SetAdd {
-                        key: self.keys.user_index(user_id, IndexKind::Sessions),
-                        member: key,
-                        ttl_ms: None,
-                    },
-                ])
-                .await?;
+            let batch = self.indexed_record(key, session, Some(ttl), user_id, IndexKind::Sessions);
+            self.store.write(&batch).await?;
         }
         Ok(Value::Object(session.clone()))
     }
@@ -246,16 +217,8 @@ impl Adapter {
 
     pub(super) async fn delete_session(&self, args: &[Value]) -> Result<Value> {
         let token = string(arg(args, 0), "the session token")?;
-        let key = self.keys.session(token);
-        let Some(text) = self.store.getdel(&key).await? else {
-            return Ok(Value::Null);
-        };
-        let session = parse_record(&text)?;
-        if let Some(Value::String(user_id)) = session.get("userId") {
-            let index = self.keys.user_index(user_id, IndexKind::Sessions);
-            self.store.set_remove(&index, &key).await?;
-        }
-        Ok(Value::Object(session))
+        self.take_record(&self.keys.session(token), IndexKind::Sessions)
+            .await
     }
 
     /// The session at `key` if it has not expired. A store that ignores
@@ -297,20 +260,9 @@ impl Adapter {
         let user_id = field_str(authenticator, "userId", "authenticator")?;
         counter(authenticator.get("counter"))?;
         let key = self.keys.authenticator(credential_id);
-        self.store
-            .write(&[
-                Write::Set {
-                    key: key.clone(),
-                    value: to_text(authenticator),
-                    ttl_ms: None,
-                },
-                Write::SetAdd {
-                    key: self.keys.user_index(user_id, IndexKind::Authenticators),
-                    member: key,
-                    ttl_ms: None,
-                },
-            ])
-            .await?;
+        let kind = IndexKind::Authenticators;
+        let batch = self.indexed_record(key, authenticator, None, user_id, kind);
+        self.store.write(&batch).await?;
         Ok(Value::Object(authenticator.clone()))
     }
 
@@ -353,11 +305,50 @@ impl Adapter {
 
     // --- shared ----------------------------------------------------------
 
+    /// The writes that keep `record` at `key` (for `ttl_ms`, or forever)
+    /// and enter it in its user's `kind` index, to go in one batch.
+    fn indexed_record(
+        &self,
+        key: String,
+        record: &Object,
+        ttl_ms: Option<u64>,
+        user_id: &str,
+        kind: IndexKind,
+    ) -> [Write; 2] {
+        [
+            Write::Set {
+                key: key.clone(),
+                value: to_text(record),
+                ttl_ms,
+            },
+            Write::SetAdd {
+                key: self.keys.user_index(user_id, kind),
+                member: key,
+                ttl_ms: None,
+            },
+        ]
+    }
+
     async fn read_record(&self, key: &str) -> Result<Value> {
         match self.store.get(key).await? {
             Some(text) => Ok(Value::Object(parse_record(&text)?)),
             None => Ok(Value::Null),
         }
+    }
+
+    /// Deletes the record at `key` (one step, so of two concurrent deletes
+    /// one gets it) and its entry in its user's `kind` index; gives the
+    /// record, or null when there was none.
+    async fn take_record(&self, key: &str, kind: IndexKind) -> Result<Value> {
+        let Some(text) = self.store.getdel(key).await? else {
+            return Ok(Value::Null);
+        };
+        let record = parse_record(&text)?;
+        if let Some(Value::String(user_id)) = record.get("userId") {
+            let index = self.keys.user_index(user_id, kind);
+            self.store.set_remove(&index, key).await?;
+        }
+        Ok(Value::Object(record))
     }
 }
 

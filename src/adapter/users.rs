@@ -99,12 +99,7 @@ impl Adapter {
     /// The partner user with this id, `None` for an id no user can have.
     /// Concurrent fetches of one id share a call (and the cache, if on).
     pub(super) async fn fetch_user(&self, id: &str) -> Result<Option<PartnerUser>> {
-        let lookup = || async {
-            match self.partner.fetch(id).await {
-                Err(Error::InvalidInput(_)) => Ok(None),
-                other => other,
-            }
-        };
+        let lookup = || self.partner.fetch(id);
         self.lookups.get(format!("id:{id}"), lookup).await
     }
 
@@ -219,11 +214,11 @@ impl Adapter {
         // The update replaces `meta`, so the current one is read first and
         // kept whole but for the key this adapter owns.
         // Fresh, never from the cache: the meta written back must be current.
-        let mut current = match self.partner.fetch(id).await {
-            Err(Error::InvalidInput(_)) => None,
-            other => other?,
-        }
-        .ok_or_else(|| Error::UserNotFound(format!("with id {id:?}")))?;
+        let mut current = self
+            .partner
+            .fetch(id)
+            .await?
+            .ok_or_else(|| Error::UserNotFound(format!("with id {id:?}")))?;
 
         let mut body = Map::new();
         if let Some(name) = &name {
@@ -266,10 +261,7 @@ impl Adapter {
         // ChatBotKit first: if it refuses, the user keeps every record.
         let deleted = self.partner.delete(id).await;
         self.lookups.invalidate();
-        let existed = match deleted {
-            Err(Error::InvalidInput(_)) => false,
-            other => other?,
-        };
+        let existed = deleted?;
         self.delete_user_records(id).await?;
         if !existed {
             return Err(Error::UserNotFound(format!("with id {id:?}")));

@@ -220,9 +220,12 @@ impl PartnerClient {
         Ok(None)
     }
 
-    /// The user with this id, or `None` when the API answers 404.
+    /// The user with this id, or `None` when the API answers 404 or the id
+    /// is one no user can have (see `user_url`: then nothing is sent).
     pub async fn fetch(&self, id: &str) -> Result<Option<PartnerUser>> {
-        let url = self.user_url(id, "fetch")?;
+        let Ok(url) = self.user_url(id, "fetch") else {
+            return Ok(None);
+        };
         match self
             .send(Method::GET, &url, None, None, Idempotence::Safe)
             .await
@@ -254,9 +257,12 @@ impl PartnerClient {
             .map(drop)
     }
 
-    /// Deletes a user; `Ok(false)` when there was none (404).
+    /// Deletes a user; `Ok(false)` when there was none (404, or an id no
+    /// user can have: then nothing is sent).
     pub async fn delete(&self, id: &str) -> Result<bool> {
-        let url = self.user_url(id, "delete")?;
+        let Ok(url) = self.user_url(id, "delete") else {
+            return Ok(false);
+        };
         match self
             .send(
                 Method::POST,

@@ -6,6 +6,7 @@
 //! otherwise a set is a JSON array of strings, read, changed and written
 //! back, because a plain key-value store has nothing better.
 
+use super::{TokenUse, Write};
 use crate::error::{shorten, Error, Result};
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
@@ -227,7 +228,7 @@ impl JsStore {
         }
     }
 
-    pub async fn set_add(&self, key: &str, member: &str, ttl_ms: Option<u64>) -> Result<()> {
+    async fn set_add(&self, key: &str, member: &str, ttl_ms: Option<u64>) -> Result<()> {
         if self.capabilities.redis_sets {
             return self
                 .call(
@@ -254,10 +255,49 @@ impl JsStore {
         self.write_members(key, &members, ttl_ms).await
     }
 
+    /// A verification token's use as a sequence of calls (see
+    /// [`super::Store::use_token`]): a JS store has no scripts.
+    pub async fn use_token(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
+        let found = self.getdel(t.token).await?;
+        if t.max_failures == 0 {
+            return Ok(found);
+        }
+        if found.is_some() {
+            self.del(t.failures).await?;
+            return Ok(found);
+        }
+        if self.incr(t.failures, t.window_ms).await? >= i64::from(t.max_failures) {
+            let mut keys = self.set_members(t.outstanding).await?;
+            keys.push(t.outstanding.to_owned());
+            keys.push(t.failures.to_owned());
+            for key in &keys {
+                self.del(key).await?;
+            }
+        }
+        Ok(None)
+    }
+
+    /// A batch of changes, one call at a time.
+    pub async fn write(&self, batch: &[Write]) -> Result<()> {
+        for change in batch {
+            match change {
+                Write::Set { key, value, ttl_ms } => self.set(key, value, *ttl_ms).await?,
+                Write::Del { key } => self.del(key).await?,
+                Write::SetAdd {
+                    key,
+                    member,
+                    ttl_ms,
+                } => self.set_add(key, member, *ttl_ms).await?,
+                Write::SetRemove { key, member } => self.set_remove(key, member).await?,
+            }
+        }
+        Ok(())
+    }
+
     /// Without Redis commands: read, add one, write; not atomic, as a plain
     /// key-value store offers nothing better, and each write restarts the
     /// window.
-    pub async fn incr(&self, key: &str, ttl_ms: u64) -> Result<i64> {
+    async fn incr(&self, key: &str, ttl_ms: u64) -> Result<i64> {
         if self.capabilities.redis_sets {
             let text = self
                 .call(StoreOp::Incr, key, None, Some(ttl_ms.max(1)))

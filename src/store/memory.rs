@@ -42,6 +42,16 @@ impl Inner {
         );
     }
 
+    /// Removes the entry at `key`; its text if it was a live one.
+    fn take_text(&mut self, key: &str, now: Instant) -> Option<String> {
+        let entry = self.map.remove(key)?;
+        let live = entry.is_live(now);
+        match entry.value {
+            Value::Text(v) if live => Some(v),
+            _ => None,
+        }
+    }
+
     fn set_add(&mut self, key: &str, member: &str, ttl_ms: Option<u64>, now: Instant) {
         let entry = self.map.entry(key.to_owned()).or_insert(Entry {
             value: Value::Set(HashSet::new()),
@@ -171,34 +181,14 @@ impl MemoryStore {
     }
 
     pub fn getdel(&self, key: &str) -> Option<String> {
-        let now = Instant::now();
-        match self.lock().map.remove(key) {
-            Some(Entry {
-                value: Value::Text(v),
-                expires_at,
-            }) if expires_at.is_none_or(|at| at > now) => Some(v),
-            _ => None,
-        }
-    }
-
-    pub fn set_add(&self, key: &str, member: &str, ttl_ms: Option<u64>) {
-        let now = Instant::now();
-        let mut inner = self.lock();
-        inner.set_add(key, member, ttl_ms, now);
-        Self::maybe_sweep(&mut inner, now);
+        self.lock().take_text(key, Instant::now())
     }
 
     /// [`super::Store::use_token`], under one lock.
     pub fn use_token(&self, t: &TokenUse<'_>) -> Option<String> {
         let now = Instant::now();
         let mut inner = self.lock();
-        let found = match inner.map.remove(t.token) {
-            Some(Entry {
-                value: Value::Text(v),
-                expires_at,
-            }) if expires_at.is_none_or(|at| at > now) => Some(v),
-            _ => None,
-        };
+        let found = inner.take_text(t.token, now);
         if t.max_failures == 0 {
             return found;
         }
@@ -219,14 +209,6 @@ impl MemoryStore {
             inner.map.remove(t.failures);
         }
         None
-    }
-
-    pub fn incr(&self, key: &str, ttl_ms: u64) -> i64 {
-        let now = Instant::now();
-        let mut inner = self.lock();
-        let count = inner.incr(key, ttl_ms, now);
-        Self::maybe_sweep(&mut inner, now);
-        count
     }
 
     pub fn set_remove(&self, key: &str, member: &str) {
@@ -328,19 +310,28 @@ mod tests {
         assert!(s.len() < 20_000, "len = {}", s.len());
     }
 
+    fn set_add(s: &MemoryStore, key: &str, member: &str, ttl_ms: Option<u64>) {
+        s.write(&[Write::SetAdd {
+            key: key.to_owned(),
+            member: member.to_owned(),
+            ttl_ms,
+        }]);
+    }
+
     #[test]
     fn counters_count_and_expire() {
         let s = MemoryStore::new();
-        assert_eq!(s.incr("c", 30), 1);
-        assert_eq!(s.incr("c", 30), 2);
+        let incr = || s.lock().incr("c", 30, Instant::now());
+        assert_eq!(incr(), 1);
+        assert_eq!(incr(), 2);
         std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(s.incr("c", 30), 1);
+        assert_eq!(incr(), 1);
     }
 
     #[test]
     fn sets_with_ttl_expire() {
         let s = MemoryStore::new();
-        s.set_add("t", "a", Some(20));
+        set_add(&s, "t", "a", Some(20));
         assert_eq!(s.set_members("t"), vec!["a"]);
         std::thread::sleep(Duration::from_millis(40));
         assert!(s.set_members("t").is_empty());
@@ -358,7 +349,7 @@ mod tests {
         };
         for key in ["t1", "t2"] {
             s.set(key, "v", Some(60_000));
-            s.set_add("o", key, Some(60_000));
+            set_add(&s, "o", key, Some(60_000));
         }
         assert_eq!(s.use_token(&t("nope")), None);
         assert_eq!(s.use_token(&t("t1")).as_deref(), Some("v"));
@@ -374,9 +365,9 @@ mod tests {
     #[test]
     fn sets() {
         let s = MemoryStore::new();
-        s.set_add("u", "a", None);
-        s.set_add("u", "b", None);
-        s.set_add("u", "a", None);
+        set_add(&s, "u", "a", None);
+        set_add(&s, "u", "b", None);
+        set_add(&s, "u", "a", None);
         let mut m = s.set_members("u");
         m.sort();
         assert_eq!(m, vec!["a", "b"]);

@@ -140,23 +140,7 @@ impl Store {
         match self {
             Store::Memory(s) => Ok(s.use_token(t)),
             Store::Redis(s) => s.use_token(t).await,
-            Store::Js(s) => {
-                let found = s.getdel(t.token).await?;
-                if t.max_failures == 0 {
-                    return Ok(found);
-                }
-                if found.is_some() {
-                    s.del(t.failures).await?;
-                    return Ok(found);
-                }
-                if s.incr(t.failures, t.window_ms).await? >= i64::from(t.max_failures) {
-                    let mut keys = s.set_members(t.outstanding).await?;
-                    keys.push(t.outstanding.to_owned());
-                    keys.push(t.failures.to_owned());
-                    self.del_many(&keys).await?;
-                }
-                Ok(None)
-            }
+            Store::Js(s) => s.use_token(t).await,
         }
     }
 
@@ -171,21 +155,7 @@ impl Store {
                 Ok(())
             }
             Store::Redis(s) => s.write(batch).await,
-            Store::Js(s) => {
-                for change in batch {
-                    match change {
-                        Write::Set { key, value, ttl_ms } => s.set(key, value, *ttl_ms).await?,
-                        Write::Del { key } => s.del(key).await?,
-                        Write::SetAdd {
-                            key,
-                            member,
-                            ttl_ms,
-                        } => s.set_add(key, member, *ttl_ms).await?,
-                        Write::SetRemove { key, member } => s.set_remove(key, member).await?,
-                    }
-                }
-                Ok(())
-            }
+            Store::Js(s) => s.write(batch).await,
         }
     }
 

@@ -5,10 +5,11 @@
 
 use super::{TokenUse, Write};
 use crate::error::{Error, Result};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::{Client, Cmd, Pipeline, RedisError, TlsCertificates};
+use redis::{Client, Cmd, Pipeline, RedisError, RedisFuture, RedisResult, TlsCertificates};
+use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -29,6 +30,36 @@ enum Client_ {
 enum Conn {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
+}
+
+/// Either connection, as one: commands, pipelines and scripts run on it
+/// without matching on the kind each time.
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, redis::Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipe: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipe, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipe, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
 }
 
 pub struct RedisStore {
@@ -179,28 +210,17 @@ impl RedisStore {
     }
 
     async fn query<T: redis::FromRedisValue>(&self, op: &str, cmd: &Cmd) -> Result<T> {
-        let conn = self.conn().await?;
-        let run = async {
-            match conn {
-                Conn::Single(mut c) => cmd.query_async(&mut c).await,
-                Conn::Cluster(mut c) => cmd.query_async(&mut c).await,
-            }
-        };
-        tokio::time::timeout(self.timeout, run)
-            .await
-            .map_err(|_| Error::store(format!("redis {op} timed out")))?
-            .map_err(|e| store_err(op, e))
+        let mut conn = self.conn().await?;
+        self.in_time(op, cmd.query_async(&mut conn)).await
     }
 
-    async fn query_pipe<T: redis::FromRedisValue>(&self, op: &str, pipe: &Pipeline) -> Result<T> {
-        let conn = self.conn().await?;
-        let run = async {
-            match conn {
-                Conn::Single(mut c) => pipe.query_async(&mut c).await,
-                Conn::Cluster(mut c) => pipe.query_async(&mut c).await,
-            }
-        };
-        tokio::time::timeout(self.timeout, run)
+    /// A request's answer within the deadline, errors named after `op`.
+    async fn in_time<T>(
+        &self,
+        op: &str,
+        request: impl Future<Output = RedisResult<T>>,
+    ) -> Result<T> {
+        tokio::time::timeout(self.timeout, request)
             .await
             .map_err(|_| Error::store(format!("redis {op} timed out")))?
             .map_err(|e| store_err(op, e))
@@ -251,8 +271,10 @@ impl RedisStore {
             };
             self.add_to(&mut groups[index].1, change);
         }
+        let mut conn = self.conn().await?;
         for (_, pipe) in &groups {
-            self.query_pipe::<()>("write", pipe).await?;
+            self.in_time("write", pipe.query_async::<()>(&mut conn))
+                .await?;
         }
         Ok(())
     }
@@ -298,17 +320,9 @@ impl RedisStore {
             .arg(t.max_failures)
             .arg(t.window_ms.max(1))
             .arg(&self.prefix);
-        let conn = self.conn().await?;
-        let run = async {
-            match conn {
-                Conn::Single(mut c) => invocation.invoke_async(&mut c).await,
-                Conn::Cluster(mut c) => invocation.invoke_async(&mut c).await,
-            }
-        };
-        tokio::time::timeout(self.timeout, run)
+        let mut conn = self.conn().await?;
+        self.in_time("use-token script", invocation.invoke_async(&mut conn))
             .await
-            .map_err(|_| Error::store("redis use-token script timed out"))?
-            .map_err(|e| store_err("use-token script", e))
     }
 
     pub async fn set_remove(&self, key: &str, member: &str) -> Result<()> {
