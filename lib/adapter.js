@@ -2,7 +2,7 @@
 
 const { NativeAdapter, adapterMethods } = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
-const { encode, decode } = require('./codec.js');
+const { encode, unwrap } = require('./codec.js');
 const { MemoryStore, RedisStore, kNative, toKeyValue, storeBridge } = require('./stores.js');
 const { nativeOutbox, result } = require('./outbox.js');
 
@@ -88,10 +88,6 @@ function nativeAdapter(options) {
   }
 }
 
-function toError(error) {
-  return new AdapterError(error.code, error.message, error);
-}
-
 /**
  * The Auth.js / NextAuth.js adapter: users are ChatBotKit partner users,
  * everything else lives in `options.store`. Returns a plain object of
@@ -113,9 +109,7 @@ function ChatBotKitPartnerAdapter(options) {
       }
       // Text when the work finished without waiting, else the call's id.
       const done = native.call(name, json);
-      const envelope = decode(typeof done === 'string' ? done : await result(done));
-      if (envelope.error) throw toError(envelope.error);
-      return envelope.ok;
+      return unwrap(typeof done === 'string' ? done : await result(done));
     };
     adapter[name] = !debug
       ? call

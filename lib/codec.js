@@ -1,5 +1,7 @@
 'use strict';
 
+const { AdapterError } = require('./errors.js');
+
 // Values cross into Rust as JSON text. Dates are tagged as {"$date": ms} on
 // the way in and revived on the way out, so they come back as Dates equal to
 // what went in, whichever store held them.
@@ -66,4 +68,16 @@ function decode(text) {
   return reviveDates(JSON.parse(text));
 }
 
-module.exports = { encode, decode };
+/**
+ * The value of a native call's `{ ok }` / `{ error }` envelope (JSON text),
+ * or its error thrown as an AdapterError.
+ */
+function unwrap(envelopeText) {
+  const envelope = decode(envelopeText);
+  if (envelope.error) {
+    throw new AdapterError(envelope.error.code, envelope.error.message, envelope.error);
+  }
+  return envelope.ok;
+}
+
+module.exports = { encode, decode, unwrap };

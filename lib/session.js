@@ -2,7 +2,7 @@
 
 const { NativePartner } = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
-const { decode } = require('./codec.js');
+const { unwrap } = require('./codec.js');
 const { pickNativeOptions } = require('./adapter.js');
 
 // One native client (one connection pool) per distinct configuration.
@@ -47,11 +47,7 @@ async function createChatBotKitSession(options, userId, params = {}) {
   } catch (e) {
     throw new AdapterError('INVALID_INPUT', `session options: ${messageOf(e)}`);
   }
-  const envelope = decode(await client.createSession(userId, json));
-  if (envelope.error) {
-    throw new AdapterError(envelope.error.code, envelope.error.message, envelope.error);
-  }
-  return envelope.ok;
+  return unwrap(await client.createSession(userId, json));
 }
 
 module.exports = { createChatBotKitSession };

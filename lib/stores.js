@@ -2,6 +2,7 @@
 
 const { NativeMemoryStore, NativeRedisStore } = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
+const { unwrap } = require('./codec.js');
 
 /** Where the native handle of a native store hides (not enumerable). */
 const kNative = Symbol('nextauth-chatbotkit.native');
@@ -101,11 +102,7 @@ class RedisStore extends Store {
   }
 
   async command(op, key, value, ttl) {
-    const envelope = JSON.parse(await this[kNative].command(op, keyOf(key), value, ttl));
-    if (envelope.error) {
-      throw new AdapterError(envelope.error.code, envelope.error.message);
-    }
-    return envelope.ok;
+    return unwrap(await this[kNative].command(op, keyOf(key), value, ttl));
   }
 
   async get(key) {
@@ -155,10 +152,11 @@ function isNodeRedis(client) {
 }
 
 /**
- * The store as { get, set, del, getdel? } with the `{ px }` contract.
- * ioredis (`set(k, v, 'PX', ms)`) and node-redis (`set(k, v, { PX: ms })`)
- * are string stores, so values go in as JSON text; `{ px }`-shaped clients
- * (Upstash, Vercel KV, plain objects) get the values as objects.
+ * The store as { get, set, del, getdel?, sets?, text? } with the `{ px }`
+ * contract. ioredis (`set(k, v, 'PX', ms)`) and node-redis
+ * (`set(k, v, { PX: ms })`) are string stores (`text: true`): their `set`
+ * takes the JSON text as Rust sends it. `{ px }`-shaped clients (Upstash,
+ * Vercel KV, plain objects) get the values as objects.
  */
 function toKeyValue(store) {
   if (store === null || (typeof store !== 'object' && typeof store !== 'function')) {
@@ -169,9 +167,9 @@ function toKeyValue(store) {
   }
   if (isIoRedis(store)) {
     return {
+      text: true,
       get: (key) => store.get(key),
-      set: (key, value, options) => {
-        const text = JSON.stringify(value);
+      set: (key, text, options) => {
         const px = ttlOf(options);
         return px === undefined ? store.set(key, text) : store.set(key, text, 'PX', Math.ceil(px));
       },
@@ -192,9 +190,9 @@ function toKeyValue(store) {
   }
   if (isNodeRedis(store)) {
     return {
+      text: true,
       get: (key) => store.get(key),
-      set: (key, value, options) => {
-        const text = JSON.stringify(value);
+      set: (key, text, options) => {
         const px = ttlOf(options);
         return px === undefined
           ? store.set(key, text)
@@ -272,7 +270,7 @@ function storeBridge(kv) {
         case 'getdel':
           return toText(await kv.getdel(key));
         case 'set':
-          await kv.set(key, JSON.parse(value), px != null ? { px } : undefined);
+          await kv.set(key, kv.text ? value : JSON.parse(value), px != null ? { px } : undefined);
           return null;
         case 'del':
           await kv.del(key);
