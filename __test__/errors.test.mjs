@@ -2,10 +2,11 @@
 // stable `code`; and the partner secret never leaks into an error.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import util from 'node:util';
 import { ChatBotKitPartnerAdapter, MemoryStore, AdapterError } from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
+import { freePort } from './helpers/net.mjs';
+import { rejectsWith as rejectsWithCode } from './helpers/assert.mjs';
 
 const SECRET = 'sk-partner-TOPSECRET-5f1d0c2a9b8e7d6c';
 const WRONG_SECRET = 'sk-partner-WRONGSECRET-00aa11bb22cc';
@@ -35,14 +36,8 @@ function check(error, code) {
   return error;
 }
 
-async function rejectsWith(promise, code) {
-  let caught;
-  await assert.rejects(promise, (e) => {
-    caught = e;
-    return true;
-  });
-  return check(caught, code);
-}
+/** The shared rejectsWith, plus this file's checks (and the secret check at the end). */
+const rejectsWith = async (promise, code) => check(await rejectsWithCode(promise, code), code);
 
 function throwsWith(fn, code) {
   let caught;
@@ -51,15 +46,6 @@ function throwsWith(fn, code) {
     return true;
   });
   return check(caught, code);
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('CONFIG', () => {
@@ -297,7 +283,7 @@ describe('PARTNER_API, TIMEOUT, NETWORK, STORE', () => {
   });
 
   test('NETWORK: nothing listens at baseUrl', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const adapter = makeAdapter({ baseUrl: `http://127.0.0.1:${port}` });
     await rejectsWith(adapter.getUser('usr_x'), 'NETWORK');
     const retrying = makeAdapter({
@@ -333,7 +319,7 @@ describe('PARTNER_API, TIMEOUT, NETWORK, STORE', () => {
 
 test('the partner secret never appears in an error', async () => {
   // Errors raised right here as well, so this test stands on its own.
-  const port = await closedPort();
+  const port = await freePort();
   const tries = [
     () => makeAdapter({ baseUrl: `http://127.0.0.1:${port}` }).getUser('x'),
     () => makeAdapter({ secret: WRONG_SECRET }).getUserByEmail('a@example.com'),

@@ -549,6 +549,48 @@ describe('request log', () => {
   });
 });
 
+describe('reset', () => {
+  test('reset() returns to the started state: seeded users, no faults, logs, sessions or tokens, first latency', async () => {
+    const other = await startFakePartnerApi({
+      secret: 's',
+      latency: 120,
+      users: [{ id: 'usr_seed', email: 'seed@x.io' }],
+    });
+    const auth = { headers: { authorization: 'Bearer s' } };
+    try {
+      other.addUser({ id: 'usr_extra', email: 'extra@x.io' });
+      other.users.get('usr_seed').name = 'changed';
+      await fetch(`${other.url}/v1/partner/user/usr_seed/session/create`, {
+        method: 'POST',
+        ...auth,
+        body: '{}',
+      });
+      await fetch(`${other.url}/v1/partner/user/usr_seed/token/create`, {
+        method: 'POST',
+        ...auth,
+        body: '{}',
+      });
+      assert.equal(other.sessions.length, 1);
+      assert.equal(other.tokens.size, 1);
+      other.fail({ status: 503, times: Infinity });
+      other.setLatency(0);
+
+      other.reset();
+      assert.deepEqual([...other.users.keys()], ['usr_seed']);
+      assert.equal(other.users.get('usr_seed').name, undefined);
+      assert.equal(other.sessions.length, 0);
+      assert.equal(other.tokens.size, 0);
+      assert.equal(other.requests.length, 0);
+      const t0 = Date.now();
+      const answer = await fetch(`${other.url}/v1/partner/user/usr_seed/fetch`, auth);
+      assert.equal(answer.status, 200, 'the queued fault is gone');
+      assert.ok(Date.now() - t0 >= 115, 'the starting latency is back');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('latency', () => {
   test('options.latency and setLatency delay every answer', async () => {
     const other = await startFakePartnerApi({ secret: 's', latency: 250 });

@@ -5,10 +5,11 @@
 // a create's answer was lost.
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import util from 'node:util';
 import { ChatBotKitPartnerAdapter, MemoryStore, AdapterError } from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
+import { freePort } from './helpers/net.mjs';
+import { rejectsWith } from './helpers/assert.mjs';
 
 let api;
 let ada;
@@ -19,10 +20,7 @@ before(async () => {
 after(() => api.close());
 
 beforeEach(() => {
-  api.clearFaults();
-  api.resetRequests();
-  api.setLatency(0);
-  api.users.clear();
+  api.reset();
   ada = api.addUser({ email: 'ada@example.com', name: 'Ada' });
 });
 
@@ -37,18 +35,6 @@ function makeAdapter(extra = {}) {
   });
 }
 
-/** The AdapterError `promise` rejects with (fails if it resolves or throws anything else). */
-async function failure(promise) {
-  let caught;
-  await assert.rejects(promise, (e) => {
-    caught = e;
-    return true;
-  });
-  assert.ok(caught instanceof AdapterError, `not an AdapterError: ${util.inspect(caught)}`);
-  assert.equal(typeof caught.code, 'string');
-  return caught;
-}
-
 async function timed(promise) {
   const started = performance.now();
   try {
@@ -56,15 +42,6 @@ async function timed(promise) {
   } catch (error) {
     return { error, ms: performance.now() - started };
   }
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const partnerUsersWithEmail = (email) =>
@@ -127,8 +104,7 @@ describe('retries', () => {
   test('500 on every try with retries: 2 gives PARTNER_API status 500 after 3 requests', async () => {
     const adapter = makeAdapter({ retries: 2 });
     api.fail({ op: 'fetch', status: 500, times: Infinity });
-    const error = await failure(adapter.getUser(ada.id));
-    assert.equal(error.code, 'PARTNER_API');
+    const error = await rejectsWith(adapter.getUser(ada.id), 'PARTNER_API');
     assert.equal(error.status, 500);
     assert.equal(error.partnerCode, 'INTERNAL_SERVER_ERROR');
     assert.match(error.message, /Internal server error/);
@@ -140,8 +116,7 @@ describe('retries', () => {
     for (const status of [400, 403, 409]) {
       api.resetRequests();
       api.fail({ op: 'fetch', status });
-      const error = await failure(adapter.getUser(ada.id));
-      assert.equal(error.code, 'PARTNER_API');
+      const error = await rejectsWith(adapter.getUser(ada.id), 'PARTNER_API');
       assert.equal(error.status, status);
       assert.equal(api.calls('fetch'), 1, `${status} was retried`);
     }
@@ -150,8 +125,7 @@ describe('retries', () => {
   test('401 (a wrong secret) is PARTNER_API 401 saying "invalid secret", not retried', async () => {
     const wrong = `sk-wrong-${Math.random().toString(36).slice(2)}`;
     const adapter = makeAdapter({ secret: wrong });
-    const error = await failure(adapter.getUserByEmail('ada@example.com'));
-    assert.equal(error.code, 'PARTNER_API');
+    const error = await rejectsWith(adapter.getUserByEmail('ada@example.com'), 'PARTNER_API');
     assert.equal(error.status, 401);
     assert.equal(error.partnerCode, 'NOT_AUTHENTICATED');
     assert.match(error.message, /invalid secret/);
@@ -193,7 +167,7 @@ describe('deadline and connection faults', () => {
   });
 
   test('connection refused: NETWORK', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const adapter = makeAdapter({ baseUrl: `http://127.0.0.1:${port}`, retries: 2 });
     const { error, ms } = await timed(adapter.getUser('usr_1'));
     assert.ok(error instanceof AdapterError, util.inspect(error));
@@ -205,8 +179,7 @@ describe('deadline and connection faults', () => {
   test('a connection reset: NETWORK without retries', async () => {
     const adapter = makeAdapter({ retries: 0 });
     api.fail({ op: 'fetch', mode: 'reset' });
-    const error = await failure(adapter.getUser(ada.id));
-    assert.equal(error.code, 'NETWORK');
+    const error = await rejectsWith(adapter.getUser(ada.id), 'NETWORK');
     assert.equal(api.calls('fetch'), 1);
   });
 
@@ -233,8 +206,7 @@ describe('answers that cannot be read', () => {
       test(`${mode} on ${op}: PARTNER_API with a clear message`, async () => {
         const adapter = makeAdapter({ retries: 0 });
         api.fail({ op, mode });
-        const error = await failure(call(adapter));
-        assert.equal(error.code, 'PARTNER_API', `${error.code}: ${error.message}`);
+        const error = await rejectsWith(call(adapter), 'PARTNER_API');
         assert.match(error.message, words);
         assert.match(error.message, /ChatBotKit Partner API/);
       });
@@ -251,8 +223,7 @@ describe('answers that cannot be read', () => {
   test('a non-JSON error body still gives its status and a clear message', async () => {
     const adapter = makeAdapter({ retries: 0 });
     api.fail({ op: 'fetch', status: 502, body: '<html>Bad Gateway</html>' });
-    const error = await failure(adapter.getUser(ada.id));
-    assert.equal(error.code, 'PARTNER_API');
+    const error = await rejectsWith(adapter.getUser(ada.id), 'PARTNER_API');
     assert.equal(error.status, 502);
     assert.equal(error.partnerCode, 'ERROR_502');
     assert.match(error.message, /not the JSON/);

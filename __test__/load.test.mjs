@@ -16,10 +16,7 @@ before(async () => {
 after(() => api.close());
 
 beforeEach(() => {
-  api.clearFaults();
-  api.resetRequests();
-  api.setLatency(50);
-  api.users.clear();
+  api.reset(); // latency back to 50 ms
   ada = api.addUser({ email: 'ada@example.com', name: 'Ada' });
 });
 

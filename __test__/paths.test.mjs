@@ -60,10 +60,7 @@ before(async () => {
 after(() => api.close());
 
 beforeEach(() => {
-  api.clearFaults();
-  api.resetRequests();
-  api.users.clear();
-  api.sessions.length = 0;
+  api.reset();
   for (const id of VICTIM_IDS)
     api.addUser({ id, email: `victim-${id}@example.com`, name: 'Victim' });
 });

@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AdapterError, ChatBotKitPartnerAdapter, RedisStore } from '../index.js';
-import { freePort, redisTestOptions, startRedis } from './helpers/redis.mjs';
+import { freePort } from './helpers/net.mjs';
+import { redisTestOptions, startRedis } from './helpers/redis.mjs';
 
 describe('RedisStore over TLS', redisTestOptions(), () => {
   let dir;

@@ -507,6 +507,17 @@ async function startFakePartnerApi(options = {}) {
     clearFaults() {
       faults.length = 0;
     },
+    // Back to how it started: the seeded users only, no sessions, tokens,
+    // faults or logged requests, the starting latency. For a beforeEach.
+    reset() {
+      users.clear();
+      tokens.clear();
+      sessions.length = 0;
+      requests.length = 0;
+      faults.length = 0;
+      latency = options.latency || 0;
+      for (const user of options.users || []) addUser(user);
+    },
     // Stop listening and destroy every socket, hung ones included.
     close() {
       if (!closing) {

@@ -177,6 +177,11 @@ export interface FakePartnerApi {
   fail(spec?: FakePartnerFault): void;
   /** Drop every queued fault. */
   clearFaults(): void;
+  /**
+   * Back to how it started: only the seeded users, no sessions, tokens, faults
+   * or logged requests, and the starting latency. Handy in a `beforeEach`.
+   */
+  reset(): void;
   /** Stop the server and destroy every open socket (hung ones included). */
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './net.mjs';
 
 export function redisAvailable() {
   return spawnSync('redis-server', ['--version']).status === 0;
@@ -17,18 +18,6 @@ export function redisAvailable() {
 export function redisTestOptions() {
   if (redisAvailable() || process.env.CI) return {};
   return { skip: 'redis-server is not installed (CI installs it; run .ci/run)' };
-}
-
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port, deadlineMs = 10000) {
