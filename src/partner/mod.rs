@@ -6,6 +6,7 @@ mod retry;
 
 use crate::error::{shorten, Error, Result};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -31,7 +32,7 @@ const MAX_ID_BYTES: usize = 4096;
 /// Longest partner error message kept in our error.
 const MAX_MESSAGE: usize = 300;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct PartnerConfig {
     pub secret: String,
     pub base_url: String,
@@ -96,7 +97,7 @@ pub enum Idempotence {
 pub struct PartnerClient {
     http: reqwest::Client,
     base: String,
-    auth_header: String,
+    auth_header: HeaderValue,
     config: PartnerConfig,
     /// `DEBUG=nextauth-chatbotkit`: one line per request (method, path,
     /// status, time); never headers, query or bodies.
@@ -108,6 +109,19 @@ fn debug_enabled() -> bool {
         v.split([',', ' '])
             .any(|name| name == "*" || name.starts_with("nextauth-chatbotkit"))
     })
+}
+
+impl std::fmt::Debug for PartnerConfig {
+    // Never print the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartnerConfig")
+            .field("secret", &"[redacted]")
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("retries", &self.retries)
+            .field("backoff", &self.backoff)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for PartnerClient {
@@ -139,12 +153,15 @@ impl PartnerClient {
                 "`secret` (the ChatBotKit partner secret) is required".into(),
             ));
         }
-        let auth_header = format!("Bearer {}", config.secret);
-        if reqwest::header::HeaderValue::from_str(&auth_header).is_err() {
-            return Err(Error::Config(
-                "`secret` contains characters that cannot be sent in an HTTP header".into(),
-            ));
-        }
+        // Checked and built once; marked sensitive so that no Debug output
+        // of a request shows it.
+        let mut auth_header =
+            HeaderValue::from_str(&format!("Bearer {}", config.secret)).map_err(|_| {
+                Error::Config(
+                    "`secret` contains characters that cannot be sent in an HTTP header".into(),
+                )
+            })?;
+        auth_header.set_sensitive(true);
         let base = config.base_url.trim_end_matches('/').to_owned();
         let parsed = reqwest::Url::parse(&base)
             .map_err(|_| Error::Config("`baseUrl` is not a valid URL".into()))?;
@@ -363,7 +380,7 @@ impl PartnerClient {
         let mut request = self
             .http
             .request(method, url)
-            .header(reqwest::header::AUTHORIZATION, &self.auth_header)
+            .header(reqwest::header::AUTHORIZATION, self.auth_header.clone())
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(query) = query {
             request = request.query(query);
@@ -580,6 +597,22 @@ mod tests {
             );
         }
         assert_eq!(encode_segment("a.b/c"), "a%2Eb%2Fc");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_secret() {
+        let config = PartnerConfig {
+            secret: "sk-do-not-print".into(),
+            base_url: "http://127.0.0.1:1".into(),
+            timeout: Duration::from_secs(1),
+            retries: 0,
+            backoff: Backoff::default(),
+        };
+        let client = PartnerClient::new(config.clone()).unwrap();
+        for printed in [format!("{config:?}"), format!("{client:?}")] {
+            assert!(!printed.contains("sk-do-not-print"), "{printed}");
+            assert!(printed.contains("[redacted]"), "{printed}");
+        }
     }
 
     #[test]
