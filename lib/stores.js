@@ -225,34 +225,8 @@ function toKeyValue(store) {
     set: (key, value, options) =>
       options ? store.set(key, value, options) : store.set(key, value),
     del: (key) => store.del(key),
-    getdel:
-      typeof store.getdel === 'function' ? (key) => store.getdel(key) : serialisedGetdel(store),
-  };
-}
-
-/**
- * get-then-del for a store without getdel, one at a time per key, so two
- * concurrent uses of one token in this process cannot both read it. Across
- * processes only a store with its own getdel (or a native store) is atomic.
- */
-function serialisedGetdel(store) {
-  const pending = new Map();
-  return (key) => {
-    const previous = pending.get(key) ?? Promise.resolve();
-    const run = previous.then(async () => {
-      const value = await store.get(key);
-      if (value != null) await store.del(key);
-      return value;
-    });
-    const settled = run.then(
-      () => {},
-      () => {},
-    );
-    pending.set(key, settled);
-    settled.then(() => {
-      if (pending.get(key) === settled) pending.delete(key);
-    });
-    return run;
+    // Without it the core does get-then-del, one at a time per key.
+    getdel: typeof store.getdel === 'function' ? (key) => store.getdel(key) : undefined,
   };
 }
 

@@ -202,15 +202,21 @@ impl JsStore {
         self.call(StoreOp::Del, key, None, None).await.map(drop)
     }
 
+    /// Without the store's own `getdel`: `get` then `del`, one at a time per
+    /// key, so that of two concurrent uses of one token in this process only
+    /// one reads it (across processes only a store with `getdel` is atomic).
     pub async fn getdel(&self, key: &str) -> Result<Option<String>> {
         if self.capabilities.getdel {
             return self.call(StoreOp::GetDel, key, None, None).await;
         }
-        let value = self.get(key).await?;
-        if value.is_some() {
-            self.del(key).await?;
-        }
-        Ok(value)
+        self.exclusive(key, async {
+            let value = self.get(key).await?;
+            if value.is_some() {
+                self.del(key).await?;
+            }
+            Ok(value)
+        })
+        .await
     }
 
     pub async fn set_members(&self, key: &str) -> Result<Vec<String>> {
