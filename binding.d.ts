@@ -59,8 +59,6 @@ export declare class NativeOutbox {
   constructor(onReady: () => void)
   /** Up to `max` finished calls, oldest first. */
   take(max: number): Array<Completion>
-  /** Calls handed out whose results have not been taken yet. */
-  get inFlight(): number
 }
 
 /** The Partner API client on its own, for what apps need after sign-in. */

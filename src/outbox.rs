@@ -129,10 +129,4 @@ impl NativeOutbox {
     pub fn take(&self, env: &Env, max: u32) -> Vec<Completion> {
         self.inner.take(env, max.max(1) as usize)
     }
-
-    /// Calls handed out whose results have not been taken yet.
-    #[napi(getter)]
-    pub fn in_flight(&self) -> u32 {
-        self.inner.state().in_flight
-    }
 }
