@@ -2,9 +2,9 @@
 // (declared here so the package needs no type dependency); the adapter is
 // assignable to `Adapter` from `@auth/core/adapters` and `next-auth/adapters`.
 
-/** An Auth.js user backed by a ChatBotKit partner user. */
+/** An Auth.js user backed by a ChatBotKit partner user or contact. */
 export interface ChatBotKitUser {
-  /** The ChatBotKit partner user id. */
+  /** The ChatBotKit partner user id, or contact id. */
   id: string;
   email: string;
   emailVerified: Date | null;
@@ -183,6 +183,36 @@ export declare function ChatBotKitPartnerAdapter(
   options: ChatBotKitPartnerAdapterOptions,
 ): ChatBotKitPartnerAdapter;
 
+export interface ChatBotKitContactAdapterOptions extends Omit<
+  ChatBotKitPartnerAdapterOptions,
+  'secret' | 'autoCreateUser' | 'autoUpdateUser' | 'autoDeleteUser'
+> {
+  /** The ChatBotKit API secret of the account whose contacts users are (required). Never logged. */
+  secret: string;
+  /** Let sign-in create contacts (default false). */
+  autoCreateContact?: boolean;
+  /** Let the adapter update contacts (default true). */
+  autoUpdateContact?: boolean;
+  /** Let the adapter delete contacts (default false). */
+  autoDeleteContact?: boolean;
+  /** Partner adapter option: use `autoCreateContact` (a CONFIG error here). */
+  autoCreateUser?: never;
+  /** Partner adapter option: use `autoUpdateContact` (a CONFIG error here). */
+  autoUpdateUser?: never;
+  /** Partner adapter option: use `autoDeleteContact` (a CONFIG error here). */
+  autoDeleteUser?: never;
+}
+
+/** The Contact adapter: the same contract, users are contacts of one account. */
+export interface ChatBotKitContactAdapter extends ChatBotKitPartnerAdapter {}
+
+export declare function ChatBotKitContactAdapter(
+  options: ChatBotKitContactAdapterOptions,
+): ChatBotKitContactAdapter;
+
+/** The Contact family's names of `Store` and `MemoryStore` (the same classes). */
+export { Store as ContactStore, MemoryStore as ContactMemoryStore };
+
 export type AdapterErrorCode =
   | 'CONFIG'
   | 'INVALID_INPUT'
@@ -220,7 +250,11 @@ export interface SendVerificationRequestParams {
 }
 
 export interface ChatBotKitEmailProviderOptions {
-  sendVerificationRequest(params: SendVerificationRequestParams): Promise<void> | void;
+  /**
+   * Sends the code to the user. Without it the code is printed in
+   * development and sign-in fails with a CONFIG error in production.
+   */
+  sendVerificationRequest?(params: SendVerificationRequestParams): Promise<void> | void;
   id?: string;
   name?: string;
   from?: string;
@@ -241,7 +275,12 @@ export interface ChatBotKitEmailProviderConfig {
 }
 
 export declare function ChatBotKitEmailProvider(
-  options: ChatBotKitEmailProviderOptions,
+  options?: ChatBotKitEmailProviderOptions,
+): ChatBotKitEmailProviderConfig;
+
+/** The same provider, under the Contact family's name. */
+export declare function ChatBotKitContactEmailProvider(
+  options?: ChatBotKitEmailProviderOptions,
 ): ChatBotKitEmailProviderConfig;
 
 export interface ChatBotKitSessionParams {

@@ -1,12 +1,13 @@
 'use strict';
 
 // nextauth-chatbotkit: a native Auth.js / NextAuth.js adapter whose users are
-// ChatBotKit partner users. The logic is in Rust (binding.js loads it); this
-// file is the public JS surface.
+// ChatBotKit partner users or contacts. The logic is in Rust (binding.js
+// loads it); this file is the public JS surface.
 
 const { ChatBotKitPartnerAdapter } = require('./lib/adapter.js');
+const { ChatBotKitContactAdapter, ContactStore, ContactMemoryStore } = require('./lib/contact.js');
 const { Store, MemoryStore, RedisStore } = require('./lib/stores.js');
-const { ChatBotKitEmailProvider } = require('./lib/provider.js');
+const { ChatBotKitEmailProvider, ChatBotKitContactEmailProvider } = require('./lib/provider.js');
 const { AdapterError } = require('./lib/errors.js');
 const { createChatBotKitSession } = require('./lib/session.js');
 
@@ -15,6 +16,10 @@ module.exports = {
   ChatBotKitEmailProvider,
   Store,
   MemoryStore,
+  ChatBotKitContactAdapter,
+  ChatBotKitContactEmailProvider,
+  ContactStore,
+  ContactMemoryStore,
   RedisStore,
   AdapterError,
   createChatBotKitSession,

@@ -1,17 +1,18 @@
-// The whole Auth.js adapter contract (see ADAPTER_CONTRACT.md), once per store
-// kind: every method, every `null` case, dates in and out, and what each
+// The whole Auth.js adapter contract (see ADAPTER_CONTRACT.md), once per
+// adapter family (partner users, contacts) and store kind: every method, every `null` case, dates in and out, and what each
 // method leaves in the store, read back through the store itself (not only
 // through the adapter).
 import { describe, test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChatBotKitPartnerAdapter, AdapterError, MemoryStore } from '../index.js';
+import { AdapterError, MemoryStore } from '../index.js';
 import { startFakePartnerApi } from '../testing/index.mjs';
 import { storeKinds } from './helpers/stores.mjs';
 import { redisAvailable, startRedis } from './helpers/redis.mjs';
 import { keys as key } from './helpers/keys.mjs';
 import { ADAPTER_METHODS } from './helpers/records.mjs';
 import { rejectsWith } from './helpers/assert.mjs';
+import { FAMILIES } from './helpers/families.mjs';
 
 // In CI a missing redis-server fails the run (startRedis throws); elsewhere the
 // Redis-backed kinds are left out with a visible note.
@@ -60,20 +61,18 @@ const inMs = (ms) => new Date(Date.now() + ms);
 let serial = 0;
 const uniq = (prefix) => `${prefix}-${process.pid}-${++serial}`;
 
-for (const kindName of KINDS) {
-  describe(`contract on the ${kindName} store`, () => {
+const SUITES = Object.values(FAMILIES).flatMap((family) =>
+  KINDS.map((kindName) => ({ family, kindName })),
+);
+
+for (const { family, kindName } of SUITES) {
+  describe(`contract (${family.name}) on the ${kindName} store`, () => {
     let h; // { store, read, close }
     let adapter;
 
     beforeEach(async () => {
       h = await storeKinds(redis)[kindName]();
-      adapter = ChatBotKitPartnerAdapter({
-        secret: api.secret,
-        baseUrl: api.url,
-        store: h.store,
-        autoCreateUser: true,
-        autoDeleteUser: true,
-      });
+      adapter = family.adapter(api, h.store, { create: true, delete: true });
     });
 
     afterEach(async () => {
@@ -112,7 +111,14 @@ for (const kindName of KINDS) {
       if (h.store instanceof MemoryStore) assert.equal(h.store.size, n, 'MemoryStore entries');
     }
 
-    const newUser = (fields = {}) => api.addUser({ email: `${uniq('u')}@example.com`, ...fields });
+    /** A verified user made in ChatBotKit, outside the adapter. */
+    const newUser = (fields = {}) =>
+      family.seed(api, {
+        email: `${uniq('u')}@example.com`,
+        ...family.verifiedAt(Date.now()),
+        ...fields,
+      });
+    const people = () => family.people(api);
 
     // --- the adapter object ------------------------------------------------
 
@@ -138,7 +144,7 @@ for (const kindName of KINDS) {
           image: 'https://example.com/ada.png',
         });
         assert.equal(typeof created.id, 'string');
-        assert.ok(api.users.has(created.id), 'the user exists in ChatBotKit');
+        assert.ok(people().has(created.id), 'the user exists in ChatBotKit');
         assert.deepEqual(created, {
           id: created.id,
           email,
@@ -167,17 +173,13 @@ for (const kindName of KINDS) {
       });
 
       test('createUser refuses without autoCreateUser (CREATE_DISABLED)', async () => {
-        const strict = ChatBotKitPartnerAdapter({
-          secret: api.secret,
-          baseUrl: api.url,
-          store: h.store,
-        });
-        const before = api.users.size;
+        const strict = family.adapter(api, h.store);
+        const before = people().size;
         await rejectsWith(
           strict.createUser({ email: `${uniq('no')}@example.com`, emailVerified: null }),
           'CREATE_DISABLED',
         );
-        assert.equal(api.users.size, before);
+        assert.equal(people().size, before);
       });
 
       test('getUser / getUserByEmail give null for unknown users', async () => {
@@ -185,8 +187,8 @@ for (const kindName of KINDS) {
         assert.equal(await adapter.getUserByEmail(`${uniq('nobody')}@example.com`), null);
       });
 
-      test('a ChatBotKit user is mapped with emailVerified = createdAt', async () => {
-        const u = newUser({ name: 'Grace', createdAt: Date.UTC(2023, 5, 1) });
+      test('a ChatBotKit user is mapped with its verification date', async () => {
+        const u = newUser({ name: 'Grace', ...family.verifiedAt(Date.UTC(2023, 5, 1)) });
         assert.deepEqual(await adapter.getUser(u.id), {
           id: u.id,
           email: u.email,
@@ -324,7 +326,7 @@ for (const kindName of KINDS) {
       test('getUserByAccount → null when the linked user was deleted in ChatBotKit', async () => {
         const u = newUser();
         await adapter.linkAccount(fullAccount(u.id, { providerAccountId: 'orphan' }));
-        api.users.delete(u.id);
+        people().delete(u.id);
         assert.equal(
           await adapter.getUserByAccount({ provider: 'github', providerAccountId: 'orphan' }),
           null,
@@ -420,18 +422,18 @@ for (const kindName of KINDS) {
         const session = { sessionToken: uniq('orphan'), userId: u.id, expires: inMs(60_000) };
         await adapter.createSession(session);
         assert.ok(await adapter.getSessionAndUser(session.sessionToken));
-        api.users.delete(u.id);
+        people().delete(u.id);
         assert.equal(await adapter.getSessionAndUser(session.sessionToken), null);
         // The void session is cleaned up with its index entry.
         assert.equal(await h.read(key.session(session.sessionToken)), null);
         await assertIndex(key.index(u.id, 'sessions'), []);
       });
 
-      test('a session whose user was deleted through the Partner API → null', async () => {
+      test('a session whose user was deleted through the ChatBotKit API → null', async () => {
         const u = newUser();
         const session = { sessionToken: uniq('deleted'), userId: u.id, expires: inMs(60_000) };
         await adapter.createSession(session);
-        const res = await fetch(`${api.url}/v1/partner/user/${u.id}/delete`, {
+        const res = await fetch(`${api.url}${family.deletePath(u.id)}`, {
           method: 'POST',
           headers: { authorization: `Bearer ${api.secret}`, 'content-type': 'application/json' },
           body: '{}',
@@ -637,7 +639,7 @@ for (const kindName of KINDS) {
 
         await adapter.deleteUser(doomed.id);
 
-        assert.equal(api.users.has(doomed.id), false, 'deleted in ChatBotKit');
+        assert.equal(people().has(doomed.id), false, 'deleted in ChatBotKit');
         assert.equal(await adapter.getUser(doomed.id), null);
         for (const k of gone.records) assert.equal(await h.read(k), null, k);
         for (const k of gone.indexes) {
@@ -663,13 +665,9 @@ for (const kindName of KINDS) {
       test('without autoDeleteUser refuses (DELETE_DISABLED) and keeps everything', async () => {
         const u = newUser();
         const { records } = await populate(u, 'safe');
-        const strict = ChatBotKitPartnerAdapter({
-          secret: api.secret,
-          baseUrl: api.url,
-          store: h.store,
-        });
+        const strict = family.adapter(api, h.store);
         await rejectsWith(strict.deleteUser(u.id), 'DELETE_DISABLED');
-        assert.ok(api.users.has(u.id));
+        assert.ok(people().has(u.id));
         for (const k of records) assert.notEqual(await h.read(k), null, k);
       });
 

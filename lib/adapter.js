@@ -56,8 +56,16 @@ function pickNativeOptions(options) {
   return picked;
 }
 
-function nativeAdapter(options) {
+/** Whether `store` is exactly `Class`, not a subclass that may override it. */
+function isExactly(store, Class) {
+  return (
+    store !== null && typeof store === 'object' && Object.getPrototypeOf(store) === Class.prototype
+  );
+}
+
+function nativeAdapter(options, directory) {
   const picked = pickNativeOptions(options);
+  picked.directory = directory;
   const { store } = options;
   let json;
   try {
@@ -67,10 +75,12 @@ function nativeAdapter(options) {
   }
   try {
     const outbox = nativeOutbox();
-    if (store instanceof MemoryStore) {
+    // Only the classes themselves go straight to Rust: a subclass's own
+    // get/set/del must be the ones called.
+    if (isExactly(store, MemoryStore)) {
       return NativeAdapter.withMemoryStore(json, outbox, store[kNative]);
     }
-    if (store instanceof RedisStore)
+    if (isExactly(store, RedisStore))
       return NativeAdapter.withRedisStore(json, outbox, store[kNative]);
     const kv = toKeyValue(store);
     const timeout = typeof picked.timeout === 'number' ? picked.timeout : DEFAULT_TIMEOUT;
@@ -94,7 +104,12 @@ function nativeAdapter(options) {
  * functions that do not depend on `this`, as Auth.js calls them unbound.
  */
 function ChatBotKitPartnerAdapter(options) {
-  const native = nativeAdapter(options);
+  return adapterFor(options, 'partner');
+}
+
+/** The adapter over one directory of users: 'partner' or 'contact'. */
+function adapterFor(options, directory) {
+  const native = nativeAdapter(options, directory);
   const adapter = {};
   for (const name of adapterMethods()) {
     const call = async (...args) => {
@@ -128,4 +143,4 @@ function ChatBotKitPartnerAdapter(options) {
   return adapter;
 }
 
-module.exports = { ChatBotKitPartnerAdapter, pickNativeOptions };
+module.exports = { ChatBotKitPartnerAdapter, adapterFor, pickNativeOptions };

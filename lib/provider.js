@@ -11,16 +11,33 @@ function generateVerificationCode() {
 }
 
 /**
- * An Auth.js email provider whose verification token is a 6-character code
- * the user types, valid 15 minutes. You supply `sendVerificationRequest`
- * ({ identifier, token, url, expires, provider, request, theme }).
+ * The `sendVerificationRequest` used when none is given: in development it
+ * prints the code (as the original package did); in production it refuses,
+ * since nobody would ever receive the code.
  */
-function ChatBotKitEmailProvider(options = {}) {
-  if (!options || typeof options.sendVerificationRequest !== 'function') {
-    throw new AdapterError(
-      'CONFIG',
-      'ChatBotKitEmailProvider needs a sendVerificationRequest function',
-    );
+function defaultSender(providerName) {
+  return async function sendVerificationRequest({ identifier, token }) {
+    if (process.env.NODE_ENV === 'production') {
+      throw new AdapterError(
+        'CONFIG',
+        `${providerName} has no sendVerificationRequest: pass one that sends the code to the user (the default only prints it, and only outside production)`,
+      );
+    }
+    console.log(`[nextauth-chatbotkit] sign-in code for ${identifier}: ${token}`);
+    console.log(`[nextauth-chatbotkit] pass sendVerificationRequest to ${providerName} to send it`);
+  };
+}
+
+function emailProvider(providerName, options) {
+  if (options == null) options = {};
+  if (typeof options !== 'object') {
+    throw new AdapterError('CONFIG', `${providerName} options must be an object`);
+  }
+  if (
+    options.sendVerificationRequest !== undefined &&
+    typeof options.sendVerificationRequest !== 'function'
+  ) {
+    throw new AdapterError('CONFIG', `${providerName}: sendVerificationRequest must be a function`);
   }
   const provider = {
     id: 'email',
@@ -29,10 +46,30 @@ function ChatBotKitEmailProvider(options = {}) {
     from: 'no-reply@localhost',
     maxAge: FIFTEEN_MINUTES,
     generateVerificationToken: generateVerificationCode,
+    sendVerificationRequest: defaultSender(providerName),
     ...options,
   };
   provider.options = options;
   return provider;
 }
 
-module.exports = { ChatBotKitEmailProvider, generateVerificationCode };
+/**
+ * An Auth.js email provider whose verification token is a 6-character code
+ * the user types, valid 15 minutes. Give it `sendVerificationRequest`
+ * ({ identifier, token, url, expires, provider, request, theme }); without
+ * one it prints the code in development and refuses in production.
+ */
+function ChatBotKitEmailProvider(options) {
+  return emailProvider('ChatBotKitEmailProvider', options);
+}
+
+/** The same provider, under the Contact family's name. */
+function ChatBotKitContactEmailProvider(options) {
+  return emailProvider('ChatBotKitContactEmailProvider', options);
+}
+
+module.exports = {
+  ChatBotKitEmailProvider,
+  ChatBotKitContactEmailProvider,
+  generateVerificationCode,
+};

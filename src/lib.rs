@@ -12,12 +12,14 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod adapter;
+pub mod directory;
 pub mod error;
 pub mod outbox;
 pub mod partner;
 pub mod store;
 
 use adapter::{Adapter, Lifecycle, Settings};
+use directory::{ContactClient, Directory};
 use error::Error;
 use futures_util::FutureExt;
 use napi::bindgen_prelude::{within_runtime_if_available, Either, Promise};
@@ -83,6 +85,8 @@ struct AdapterOptions {
     auto_delete_user: Option<bool>,
     max_verification_attempts: Option<f64>,
     user_cache_ttl: Option<f64>,
+    /// Where users live: `"partner"` (default) or `"contact"`.
+    directory: Option<String>,
 }
 
 fn config_error(e: Error) -> napi::Error {
@@ -99,7 +103,14 @@ fn millis(value: Option<f64>, default: f64, name: &str) -> error::Result<Duratio
     Ok(Duration::from_secs_f64(ms / 1000.0))
 }
 
-fn parse_options(json: &str) -> error::Result<(PartnerConfig, Settings)> {
+/// Which directory the options name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DirectoryKind {
+    Partner,
+    Contact,
+}
+
+fn parse_options(json: &str) -> error::Result<(PartnerConfig, Settings, DirectoryKind)> {
     let o: AdapterOptions = serde_json::from_str(json)
         .map_err(|e| Error::Config(format!("options: {}", e.to_string().replace('`', "'"))))?;
     // A secret read from a file often ends in a newline: it is not part of it.
@@ -149,7 +160,16 @@ fn parse_options(json: &str) -> error::Result<(PartnerConfig, Settings)> {
         max_verification_attempts: attempts as u32,
         user_cache_ttl,
     };
-    Ok((partner, settings))
+    let kind = match o.directory.as_deref() {
+        None | Some("partner") => DirectoryKind::Partner,
+        Some("contact") => DirectoryKind::Contact,
+        Some(_) => {
+            return Err(Error::Config(
+                "`directory` must be \"partner\" or \"contact\"".into(),
+            ))
+        }
+    };
+    Ok((partner, settings, kind))
 }
 
 fn error_json(e: &Error) -> Value {
@@ -371,10 +391,14 @@ fn build_adapter(
     store: Store,
     outbox: &NativeOutbox,
 ) -> napi::Result<NativeAdapter> {
-    let (partner, settings) = parse_options(options_json).map_err(config_error)?;
+    let (partner, settings, kind) = parse_options(options_json).map_err(config_error)?;
     let client = PartnerClient::new(partner).map_err(config_error)?;
+    let directory = match kind {
+        DirectoryKind::Partner => Directory::Partner(client),
+        DirectoryKind::Contact => Directory::Contact(ContactClient::new(client)),
+    };
     Ok(NativeAdapter {
-        inner: Arc::new(Adapter::new(client, store, settings)),
+        inner: Arc::new(Adapter::new(directory, store, settings)),
         outbox: outbox.inner.clone(),
     })
 }
@@ -484,7 +508,7 @@ struct SessionParams {
 impl NativePartner {
     #[napi(constructor)]
     pub fn new(options_json: String) -> napi::Result<Self> {
-        let (partner, _) = parse_options(&options_json).map_err(config_error)?;
+        let (partner, _, _) = parse_options(&options_json).map_err(config_error)?;
         let client = PartnerClient::new(partner).map_err(config_error)?;
         Ok(Self {
             client: Arc::new(client),

@@ -1,11 +1,13 @@
 'use strict';
 
-// A local fake of the ChatBotKit Partner API (the `/v1/partner/user/*` part)
-// for tests: in-memory users, sessions and tokens, a request log, and fault
-// injection. Node built-ins only. The public API is described in index.d.ts.
+// A local fake of the ChatBotKit API for tests: partner users
+// (`/v1/partner/user/*`, with sessions and tokens) and contacts
+// (`/v1/contact/*`, fake-contacts.js), a request log, and fault injection.
+// Node built-ins only. The public API is described in index.d.ts.
 
 const http = require('node:http');
 const { randomBytes } = require('node:crypto');
+const { CONTACT_ROUTES, contactApi } = require('./fake-contacts.js');
 
 const MODES = ['status', 'hang', 'reset', 'garbage', 'truncate', 'huge', 'wrongShape', 'delay'];
 
@@ -21,7 +23,7 @@ const ROUTES = [
   { op: 'tokenList', method: 'GET', pattern: [':userId', 'token', 'list'] },
   { op: 'tokenDelete', method: 'POST', pattern: [':userId', 'token', ':tokenId', 'delete'] },
 ];
-const OPS = [...ROUTES.map((r) => r.op), 'unknown'];
+const OPS = [...ROUTES.map((r) => r.op), ...CONTACT_ROUTES.map((r) => r.op), 'unknown'];
 
 const STATUS = {
   400: ['Bad request', 'BAD_REQUEST'],
@@ -92,7 +94,8 @@ function pick(body, keys) {
 }
 
 /**
- * Match a raw path (as received, without the query) against ROUTES. The path
+ * Match a raw path (as received, without the query) against ROUTES and
+ * CONTACT_ROUTES. The path
  * is split on '/' BEFORE percent-decoding, so `a%2Fb` is one segment `a/b`
  * and `..` is an ordinary segment that makes the path match nothing.
  */
@@ -105,20 +108,36 @@ function parsePath(rawPath) {
     }
   });
   const badEncoding = segs.includes(undefined);
-  const [lead, v1, partner, user, ...rest] = segs;
-  if (lead === '' && v1 === 'v1' && partner === 'partner' && user === 'user') {
-    for (const route of ROUTES) {
-      if (route.pattern.length !== rest.length) continue;
-      const params = {};
-      const match = route.pattern.every((p, i) => {
-        if (p[0] !== ':') return rest[i] === p;
-        params[p.slice(1)] = rest[i];
-        return rest[i] !== ''; // an empty id matches nothing
-      });
-      if (match) return { route, params, badEncoding };
-    }
+  const [lead, v1, family, ...after] = segs;
+  if (lead !== '' || v1 !== 'v1') return { route: null, params: {}, badEncoding };
+  let routes = [];
+  let rest = [];
+  if (family === 'partner' && after[0] === 'user') [routes, rest] = [ROUTES, after.slice(1)];
+  if (family === 'contact') [routes, rest] = [CONTACT_ROUTES, after];
+  for (const route of routes) {
+    if (route.pattern.length !== rest.length) continue;
+    const params = {};
+    const match = route.pattern.every((p, i) => {
+      if (p[0] !== ':') return rest[i] === p;
+      params[p.slice(1)] = rest[i];
+      return rest[i] !== ''; // an empty id matches nothing
+    });
+    if (match) return { route, params, badEncoding };
   }
   return { route: null, params: {}, badEncoding };
+}
+
+/** Items whose meta matches every `meta.key=value` / `meta[key]=value` of the query. */
+function metaFilter(all, query) {
+  for (const [key, value] of Object.entries(query)) {
+    const m = /^meta(?:\.(.+)|\[(.+)\])$/.exec(key);
+    if (!m) continue;
+    const k = m[1] || m[2];
+    all = all.filter(
+      (u) => isObject(u.meta) && Object.hasOwn(u.meta, k) && String(u.meta[k]) === value,
+    );
+  }
+  return all;
 }
 
 /** Sort by createdAt (ties: insertion order), then cut one page. */
@@ -185,6 +204,19 @@ async function startFakePartnerApi(options = {}) {
     return user;
   }
 
+  const contactsApi = contactApi(options, {
+    ok,
+    error,
+    pick,
+    clone,
+    hex,
+    paginate,
+    isObject,
+    checkFields,
+    metaFilter,
+  });
+  const { contacts, addContact } = contactsApi;
+
   const tokenView = ({ id, createdAt, updatedAt, name, description, meta }) =>
     JSON.parse(JSON.stringify({ id, createdAt, updatedAt, name, description, meta }));
 
@@ -197,15 +229,7 @@ async function startFakePartnerApi(options = {}) {
         all = all.filter((u) => typeof u.email === 'string' && norm(u.email) === want);
       }
       // `meta.key=value` (and the OpenAPI deepObject form `meta[key]=value`)
-      for (const [key, value] of Object.entries(query)) {
-        const m = /^meta(?:\.(.+)|\[(.+)\])$/.exec(key);
-        if (!m) continue;
-        const k = m[1] || m[2];
-        all = all.filter(
-          (u) => isObject(u.meta) && Object.hasOwn(u.meta, k) && String(u.meta[k]) === value,
-        );
-      }
-      return paginate(all, query, clone);
+      return paginate(metaFilter(all, query), query, clone);
     },
     fetch({ userId }) {
       const user = users.get(userId);
@@ -269,6 +293,7 @@ async function startFakePartnerApi(options = {}) {
       const own = [...tokens.values()].filter((t) => t.userId === userId);
       return paginate(own, query, tokenView);
     },
+    ...contactsApi.handlers,
     tokenDelete({ userId, tokenId }, body) {
       if (!isObject(body)) return error(400, 'Body must be a JSON object');
       const t = tokens.get(tokenId);
@@ -370,7 +395,12 @@ async function startFakePartnerApi(options = {}) {
           extra,
         );
       case 'wrongShape':
-        return send(res, entry, ok(entry.op === 'list' ? { unexpected: true } : [1, 2]), extra);
+        return send(
+          res,
+          entry,
+          ok(['list', 'contactList'].includes(entry.op) ? { unexpected: true } : [1, 2]),
+          extra,
+        );
       case 'truncate': {
         // Announce the whole document, send half of it, then drop the connection.
         const doc = JSON.stringify({
@@ -437,6 +467,7 @@ async function startFakePartnerApi(options = {}) {
     };
     if (typeof params.userId === 'string') entry.userId = params.userId;
     if (typeof params.tokenId === 'string') entry.tokenId = params.tokenId;
+    if (typeof params.contactId === 'string') entry.contactId = params.contactId;
     requests.push(entry);
 
     const ctx = { entry, route, params, badEncoding, badJson, hasBody };
@@ -448,6 +479,7 @@ async function startFakePartnerApi(options = {}) {
   }
 
   for (const user of options.users || []) addUser(user); // before listening: may throw
+  for (const contact of options.contacts || []) addContact(contact);
 
   const server = http.createServer((req, res) => {
     onRequest(req, res).catch((err) => {
@@ -472,10 +504,12 @@ async function startFakePartnerApi(options = {}) {
     url: `http://127.0.0.1:${server.address().port}`,
     secret,
     users,
+    contacts,
     sessions,
     tokens,
     requests,
     addUser,
+    addContact,
     calls: (op) =>
       op === undefined ? requests.length : requests.filter((r) => r.op === op).length,
     resetRequests() {
@@ -511,12 +545,14 @@ async function startFakePartnerApi(options = {}) {
     // faults or logged requests, the starting latency. For a beforeEach.
     reset() {
       users.clear();
+      contacts.clear();
       tokens.clear();
       sessions.length = 0;
       requests.length = 0;
       faults.length = 0;
       latency = options.latency || 0;
       for (const user of options.users || []) addUser(user);
+      for (const contact of options.contacts || []) addContact(contact);
     },
     // Stop listening and destroy every socket, hung ones included.
     close() {

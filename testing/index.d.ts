@@ -1,4 +1,5 @@
-// Types of `nextauth-chatbotkit/testing`: a local fake ChatBotKit Partner API.
+// Types of `nextauth-chatbotkit/testing`: a local fake ChatBotKit API (partner
+// users and contacts).
 
 /** The operation a request was routed to (`unknown` when no route matched). */
 export type FakePartnerOp =
@@ -11,6 +12,12 @@ export type FakePartnerOp =
   | 'tokenCreate'
   | 'tokenList'
   | 'tokenDelete'
+  | 'contactList'
+  | 'contactCreate'
+  | 'contactEnsure'
+  | 'contactFetch'
+  | 'contactUpdate'
+  | 'contactDelete'
   | 'unknown';
 
 /** How a queued fault answers. */
@@ -50,6 +57,44 @@ export interface FakePartnerUserSeed {
   [field: string]: unknown;
 }
 
+/** A contact as stored and returned by the fake (fields never set are absent). */
+export interface FakeContact {
+  id: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** Milliseconds since the epoch. */
+  updatedAt: number;
+  /** Always set: given, or `fp_<random>`. */
+  fingerprint: string;
+  name?: string;
+  description?: string;
+  email?: string;
+  phone?: string;
+  nick?: string;
+  preferences?: string;
+  meta?: Record<string, unknown>;
+  /** Milliseconds since the epoch. */
+  verifiedAt?: number;
+  [field: string]: unknown;
+}
+
+/** A contact to seed: like a contact, with `id`, `fingerprint` and timestamps optional. */
+export interface FakeContactSeed {
+  id?: string;
+  fingerprint?: string;
+  createdAt?: number | Date;
+  updatedAt?: number | Date;
+  name?: string;
+  description?: string;
+  email?: string;
+  phone?: string;
+  nick?: string;
+  preferences?: string;
+  meta?: Record<string, unknown>;
+  verifiedAt?: number;
+  [field: string]: unknown;
+}
+
 export interface FakePartnerApiOptions {
   /** Port to listen on (127.0.0.1). Default 0: a free port. */
   port?: number;
@@ -64,6 +109,13 @@ export interface FakePartnerApiOptions {
    * newest users, like a server that does not implement it. Default false.
    */
   ignoreEmailFilter?: boolean;
+  /** Contacts to seed, as with `addContact`. */
+  contacts?: FakeContactSeed[];
+  /**
+   * When true, the contact `list` ignores `meta[...]` filters and answers
+   * every contact, like a server that does not apply them. Default false.
+   */
+  ignoreContactFilter?: boolean;
 }
 
 /** One received request, logged on arrival (faulted ones included). */
@@ -84,6 +136,8 @@ export interface FakePartnerRequest {
   userId?: string;
   /** The decoded `{tokenId}` path segment (tokenDelete). */
   tokenId?: string;
+  /** The decoded `{contactId}` path segment (contactFetch, contactUpdate, contactDelete). */
+  contactId?: string;
   /** Request headers, lower-cased names (as Node's `IncomingMessage.headers`). */
   headers: Record<string, string | string[] | undefined>;
   /** Status answered, or null while unanswered / when never answered (hang, reset). */
@@ -109,7 +163,7 @@ export interface FakePartnerFault {
    * - `garbage`: 200, `text/html`, `<html>oops</html>`.
    * - `truncate`: 200 JSON whose Content-Length is larger than what is sent, then the connection drops.
    * - `huge`: 200, a valid JSON document over 8 MiB, streamed.
-   * - `wrongShape`: 200, `{"unexpected":true}` for `list`, `[1,2]` for the others.
+   * - `wrongShape`: 200, `{"unexpected":true}` for `list` and `contactList`, `[1,2]` for the others.
    * - `delay`: wait `delay` ms, then answer normally.
    */
   mode?: FakePartnerFaultMode;
@@ -160,6 +214,8 @@ export interface FakePartnerApi {
   readonly secret: string;
   /** Live store: id → user. */
   readonly users: Map<string, FakePartnerUser>;
+  /** Live store: id → contact. */
+  readonly contacts: Map<string, FakeContact>;
   /** Sessions issued, oldest first. */
   readonly sessions: FakePartnerSession[];
   /** Live store: token id → token. */
@@ -168,6 +224,11 @@ export interface FakePartnerApi {
   readonly requests: FakePartnerRequest[];
   /** Store a user (assigns `id`, `createdAt`, `updatedAt` when absent); throws if the id exists. */
   addUser(fields?: FakePartnerUserSeed): FakePartnerUser;
+  /**
+   * Store a contact (assigns `id`, `fingerprint`, `createdAt`, `updatedAt`
+   * when absent); throws if the id or the fingerprint exists.
+   */
+  addContact(fields?: FakeContactSeed): FakeContact;
   /** Number of requests routed to `op`, or of all requests. */
   calls(op?: FakePartnerOp): number;
   /** Clear the request log. */
@@ -178,7 +239,7 @@ export interface FakePartnerApi {
   /** Drop every queued fault. */
   clearFaults(): void;
   /**
-   * Back to how it started: only the seeded users, no sessions, tokens, faults
+   * Back to how it started: only the seeded users and contacts, no sessions, tokens, faults
    * or logged requests, and the starting latency. Handy in a `beforeEach`.
    */
   reset(): void;

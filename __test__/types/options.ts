@@ -1,8 +1,12 @@
 // Good options compile, bad ones do not (each @ts-expect-error must see an error).
 import {
   AdapterError,
+  ChatBotKitContactAdapter,
+  ChatBotKitContactEmailProvider,
   ChatBotKitEmailProvider,
   ChatBotKitPartnerAdapter,
+  ContactMemoryStore,
+  ContactStore,
   MemoryStore,
   RedisStore,
   Store,
@@ -46,6 +50,30 @@ ChatBotKitPartnerAdapter({ secret: 'secret', store, autoCreateUsers: true });
 // @ts-expect-error options are required
 ChatBotKitPartnerAdapter();
 
+// The Contact adapter: its own lifecycle names, the partner adapter's other options.
+ChatBotKitContactAdapter({
+  secret: 'secret',
+  store: new ContactMemoryStore(),
+  autoCreateContact: true,
+  autoUpdateContact: true,
+  autoDeleteContact: false,
+  baseUrl: 'https://api.chatbotkit.com',
+  keyPrefix: 'app:',
+  userCacheTtl: 0,
+});
+// @ts-expect-error `autoCreateUser` is the partner adapter's name
+ChatBotKitContactAdapter({ secret: 'secret', store, autoCreateUser: true });
+// @ts-expect-error `autoCreateContact` is a boolean
+ChatBotKitContactAdapter({ secret: 'secret', store, autoCreateContact: 1 });
+// @ts-expect-error `secret` is required
+ChatBotKitContactAdapter({ store });
+class MapContactStore extends ContactStore {
+  override async get() {
+    return null;
+  }
+}
+ChatBotKitContactAdapter({ secret: 's', store: new MapContactStore() });
+
 // Stores: the native ones, a Store subclass, any { get, set, del } object.
 class MapStore extends Store {
   #map = new Map<string, unknown>();
@@ -74,10 +102,12 @@ new RedisStore({ url: 'redis://a', cluster: ['redis://b'] });
 // @ts-expect-error `px` is a number
 plain.set('k', 'v', { px: '1000' });
 
-// The email provider needs sendVerificationRequest.
+// The email providers: every option is optional, as in @chatbotkit/nextauth.
 ChatBotKitEmailProvider({ sendVerificationRequest: () => {}, maxAge: 600, from: 'me@example.com' });
-// @ts-expect-error sendVerificationRequest is required
-ChatBotKitEmailProvider({});
+ChatBotKitEmailProvider();
+ChatBotKitContactEmailProvider({});
+// @ts-expect-error sendVerificationRequest is a function
+ChatBotKitEmailProvider({ sendVerificationRequest: 'send' });
 // @ts-expect-error maxAge is a number of seconds
 ChatBotKitEmailProvider({ sendVerificationRequest: () => {}, maxAge: '15m' });
 

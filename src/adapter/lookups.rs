@@ -3,15 +3,15 @@
 //! short-lived cache answers repeats. Every write the adapter makes clears
 //! both, so no caller sees a user older than its own write.
 
+use crate::directory::Person;
 use crate::error::Result;
-use crate::partner::PartnerUser;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
-type Found = Option<PartnerUser>;
+type Found = Option<Person>;
 type Cell = Arc<OnceCell<Result<Found>>>;
 
 #[derive(Default)]
@@ -95,9 +95,9 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn user(id: &str) -> Found {
-        Some(PartnerUser {
+        Some(Person {
             id: id.to_owned(),
-            ..PartnerUser::default()
+            ..Person::default()
         })
     }
 

@@ -12,8 +12,8 @@ mod users;
 pub use input::{as_date_ms, date_value};
 pub use keys::{IndexKind, Keys};
 
+use crate::directory::Directory;
 use crate::error::{Error, Result};
-use crate::partner::PartnerClient;
 use crate::store::Store;
 use lookups::Lookups;
 use serde_json::Value;
@@ -60,7 +60,7 @@ impl Default for Settings {
 }
 
 pub struct Adapter {
-    partner: PartnerClient,
+    directory: Directory,
     store: Store,
     keys: Keys,
     lifecycle: Lifecycle,
@@ -69,9 +69,9 @@ pub struct Adapter {
 }
 
 impl Adapter {
-    pub fn new(partner: PartnerClient, store: Store, settings: Settings) -> Self {
+    pub fn new(directory: Directory, store: Store, settings: Settings) -> Self {
         Self {
-            partner,
+            directory,
             store,
             keys: Keys::new(&settings.key_prefix),
             lifecycle: settings.lifecycle,
@@ -80,8 +80,8 @@ impl Adapter {
         }
     }
 
-    pub fn partner(&self) -> &PartnerClient {
-        &self.partner
+    pub fn directory(&self) -> &Directory {
+        &self.directory
     }
 
     pub fn store(&self) -> &Store {

@@ -1,55 +1,12 @@
-//! Users: ChatBotKit partner users seen through the Auth.js user shape
-//! `{ id, email, emailVerified, name, image }`.
+//! Users: people of the adapter's directory (partner users or contacts)
+//! seen through the Auth.js user shape `{ id, email, emailVerified, name, image }`.
 
-use super::input::{arg, as_date_ms, date_value, object, string, Object};
+use super::input::{arg, as_date_ms, object, string, Object};
 use super::{Adapter, IndexKind};
+use crate::directory::{to_auth_user, Changes, NewPerson, Person};
 use crate::error::{Error, Result};
-use crate::partner::{normalize_email, PartnerUser};
-use serde_json::{json, Map, Value};
-
-/// The meta key that keeps what Auth.js sets as `emailVerified` (epoch ms,
-/// or null for "not verified").
-const META_EMAIL_VERIFIED: &str = "emailVerified";
-
-/// `""` is how a cleared name or image is stored (the API takes strings).
-fn non_empty(v: Option<&str>) -> Value {
-    match v {
-        Some(s) if !s.is_empty() => Value::String(s.to_owned()),
-        _ => Value::Null,
-    }
-}
-
-/// Maps a partner user to the Auth.js shape.
-pub(super) fn to_auth_user(user: &PartnerUser) -> Result<Value> {
-    let email = user
-        .email
-        .as_deref()
-        .filter(|e| !e.trim().is_empty())
-        .ok_or(Error::MissingEmail)?;
-    let verified = match user.meta.as_ref().and_then(|m| m.get(META_EMAIL_VERIFIED)) {
-        Some(Value::Null) => Value::Null,
-        Some(v) => match as_date_ms(v) {
-            Some(ms) => date_value(ms),
-            None => created_at(user),
-        },
-        // Users made outside this adapter: the original adapter's rule.
-        None => created_at(user),
-    };
-    Ok(json!({
-        "id": user.id,
-        "email": email,
-        "emailVerified": verified,
-        "name": non_empty(user.name.as_deref()),
-        "image": non_empty(user.image.as_deref()),
-    }))
-}
-
-fn created_at(user: &PartnerUser) -> Value {
-    match user.created_at {
-        Some(ms) if ms.is_finite() => date_value(ms as i64),
-        _ => Value::Null,
-    }
-}
+use crate::partner::normalize_email;
+use serde_json::Value;
 
 /// An optional `string | null` field of a user given by the caller.
 fn optional_text(user: &Object, field: &str) -> Result<Option<Option<String>>> {
@@ -63,13 +20,13 @@ fn optional_text(user: &Object, field: &str) -> Result<Option<Option<String>>> {
     }
 }
 
-/// An optional `Date | null` field, as the value to keep in meta.
-fn optional_verified(user: &Object) -> Result<Option<Value>> {
+/// An optional `Date | null` field, in epoch ms.
+fn optional_verified(user: &Object) -> Result<Option<Option<i64>>> {
     match user.get("emailVerified") {
         None => Ok(None),
-        Some(Value::Null) => Ok(Some(Value::Null)),
+        Some(Value::Null) => Ok(Some(None)),
         Some(v) => as_date_ms(v)
-            .map(|ms| Some(Value::from(ms)))
+            .map(|ms| Some(Some(ms)))
             .ok_or_else(|| Error::invalid("user.emailVerified must be a Date or null")),
     }
 }
@@ -96,16 +53,16 @@ impl Adapter {
         }
     }
 
-    /// The partner user with this id, `None` for an id no user can have.
+    /// The user with this id, `None` for an id no user can have.
     /// Concurrent fetches of one id share a call (and the cache, if on).
-    pub(super) async fn fetch_user(&self, id: &str) -> Result<Option<PartnerUser>> {
-        let lookup = || self.partner.fetch(id);
+    pub(super) async fn fetch_user(&self, id: &str) -> Result<Option<Person>> {
+        let lookup = || self.directory.fetch(id);
         self.lookups.get(format!("id:{id}"), lookup).await
     }
 
-    /// The partner user with this email (trimmed, any case), shared likewise.
-    pub(super) async fn find_user_by_email(&self, email: &str) -> Result<Option<PartnerUser>> {
-        let lookup = || self.partner.find_by_email(email);
+    /// The user with this email (trimmed, any case), shared likewise.
+    pub(super) async fn find_user_by_email(&self, email: &str) -> Result<Option<Person>> {
+        let lookup = || self.directory.find_by_email(email);
         self.lookups
             .get(format!("email:{}", normalize_email(email)), lookup)
             .await
@@ -128,43 +85,35 @@ impl Adapter {
         }
         let user = object(arg(args, 0), "the user")?;
         let email = required_email(user)?;
-        let name = optional_text(user, "name")?.flatten();
-        let image = optional_text(user, "image")?.flatten();
-        let verified = optional_verified(user)?.unwrap_or(Value::Null);
+        let new = NewPerson {
+            email: email.clone(),
+            name: optional_text(user, "name")?.flatten(),
+            image: optional_text(user, "image")?.flatten(),
+            email_verified: optional_verified(user)?.flatten(),
+        };
 
-        if self.partner.find_by_email(&email).await?.is_some() {
+        if self.directory.find_by_email(&email).await?.is_some() {
             return Err(Error::DuplicateUser);
         }
-        let mut body = Map::new();
-        body.insert("email".into(), Value::String(email.clone()));
-        if let Some(name) = &name {
-            body.insert("name".into(), Value::String(name.clone()));
-        }
-        if let Some(image) = &image {
-            body.insert("image".into(), Value::String(image.clone()));
-        }
-        body.insert("meta".into(), json!({ META_EMAIL_VERIFIED: verified }));
-        let body = Value::Object(body);
-
-        let created = self.create_reconciled(&email, &body).await;
+        let created = self.create_reconciled(&new).await;
         self.lookups.invalidate();
         let id = created?;
-        Ok(json!({
-            "id": id,
-            "email": email,
-            "emailVerified": as_date_ms(&verified).map(date_value).unwrap_or(Value::Null),
-            "name": name,
-            "image": image,
-        }))
+        to_auth_user(&Person {
+            id,
+            email: Some(new.email),
+            name: new.name,
+            image: new.image,
+            email_verified: new.email_verified,
+        })
     }
 
     /// Creates the user. When the outcome of a create is unknown (the request
     /// may have reached the server), the email is looked up before trying
     /// again, so a retry never makes a second user.
-    async fn create_reconciled(&self, email: &str, body: &Value) -> Result<String> {
-        let mut tries_left = self.partner.config().retries;
+    async fn create_reconciled(&self, new: &NewPerson) -> Result<String> {
+        let mut tries_left = self.directory.retries();
         loop {
-            let error = match self.partner.create(body).await {
+            let error = match self.directory.create(new).await {
                 Ok(id) => return Ok(id),
                 Err(e) => e,
             };
@@ -180,13 +129,13 @@ impl Adapter {
                         ..
                     }
             );
-            if !unknown_outcome || tries_left == 0 {
+            if !unknown_outcome || tries_left == 0 || self.directory.create_is_idempotent() {
                 return Err(error);
             }
             tries_left -= 1;
             // Create again only when the lookup says for sure there is no
             // such user; a lookup that fails too leaves the first error.
-            match self.partner.find_by_email(email).await {
+            match self.directory.find_by_email(&new.email).await {
                 Ok(Some(existing)) => return Ok(existing.id),
                 Ok(None) => {}
                 Err(_) => return Err(error),
@@ -203,54 +152,20 @@ impl Adapter {
             Some(Value::String(s)) if !s.is_empty() => s.as_str(),
             _ => return Err(Error::invalid("user.id must be a non-empty string")),
         };
-        let name = optional_text(user, "name")?;
-        let image = optional_text(user, "image")?;
-        let email = match user.get("email") {
-            None => None,
-            Some(_) => Some(required_email(user)?),
+        let changes = Changes {
+            name: optional_text(user, "name")?,
+            image: optional_text(user, "image")?,
+            email: match user.get("email") {
+                None => None,
+                Some(_) => Some(required_email(user)?),
+            },
+            email_verified: optional_verified(user)?,
         };
-        let verified = optional_verified(user)?;
-
-        // The update replaces `meta`, so the current one is read first and
-        // kept whole but for the key this adapter owns.
-        // Fresh, never from the cache: the meta written back must be current.
-        let mut current = self
-            .partner
-            .fetch(id)
-            .await?
-            .ok_or_else(|| Error::UserNotFound(format!("with id {id:?}")))?;
-
-        let mut body = Map::new();
-        if let Some(name) = &name {
-            body.insert(
-                "name".into(),
-                Value::String(name.clone().unwrap_or_default()),
-            );
-            current.name = name.clone();
-        }
-        if let Some(image) = &image {
-            body.insert(
-                "image".into(),
-                Value::String(image.clone().unwrap_or_default()),
-            );
-            current.image = image.clone();
-        }
-        if let Some(email) = &email {
-            body.insert("email".into(), Value::String(email.clone()));
-            current.email = Some(email.clone());
-        }
-        if let Some(verified) = verified {
-            let mut meta = current.meta.take().unwrap_or_default();
-            meta.insert(META_EMAIL_VERIFIED.into(), verified);
-            body.insert("meta".into(), Value::Object(meta.clone()));
-            current.meta = Some(meta);
-        }
-        if !body.is_empty() {
-            let updated = self.partner.update(id, &Value::Object(body)).await;
+        let updated = self.directory.update(id, &changes).await;
+        if !changes.is_empty() {
             self.lookups.invalidate();
-            updated?;
         }
-        to_auth_user(&current)
+        to_auth_user(&updated?)
     }
 
     pub(super) async fn delete_user(&self, args: &[Value]) -> Result<Value> {
@@ -259,7 +174,7 @@ impl Adapter {
         }
         let id = user_id(arg(args, 0))?;
         // ChatBotKit first: if it refuses, the user keeps every record.
-        let deleted = self.partner.delete(id).await;
+        let deleted = self.directory.delete(id).await;
         self.lookups.invalidate();
         let existed = deleted?;
         self.delete_user_records(id).await?;

@@ -189,6 +189,11 @@ impl PartnerClient {
         &self.config
     }
 
+    /// The base URL without a trailing `/` (the contact client's paths hang off it).
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
     fn user_url(&self, id: &str, action: &str) -> Result<String> {
         // `.` and `..` would be resolved as dot segments by any URL parser,
         // even percent-encoded, so they can never name a user.
@@ -312,7 +317,7 @@ impl PartnerClient {
 
     /// Sends a request with the deadline and retry policy; returns the body of
     /// a 2xx answer.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: Method,
         url: &str,
@@ -567,7 +572,7 @@ fn shape_error(what: &str) -> Error {
     }
 }
 
-fn parse<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
+pub(crate) fn parse<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| {
         let kind = if e.is_syntax() || e.is_eof() {
             "is not valid JSON"

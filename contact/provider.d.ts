@@ -1,0 +1,2 @@
+// Types of `nextauth-chatbotkit/contact/provider`.
+export { ChatBotKitContactEmailProvider } from '../index.js';

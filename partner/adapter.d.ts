@@ -1,0 +1,2 @@
+// Types of `nextauth-chatbotkit/partner/adapter`.
+export { ChatBotKitPartnerAdapter, Store, MemoryStore } from '../index.js';

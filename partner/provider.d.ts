@@ -1,0 +1,2 @@
+// Types of `nextauth-chatbotkit/partner/provider`.
+export { ChatBotKitEmailProvider } from '../index.js';
