@@ -226,8 +226,24 @@ function toKeyValue(store) {
       options ? store.set(key, value, options) : store.set(key, value),
     del: (key) => store.del(key),
     // Without it the core does get-then-del, one at a time per key.
-    getdel: typeof store.getdel === 'function' ? (key) => store.getdel(key) : undefined,
+    getdel: usableGetdel(store) ? (key) => store.getdel(key) : undefined,
   };
+}
+
+/**
+ * Whether the store's getdel may stand in for its get and del: not when a
+ * subclass of a native store overrides get or del but inherits the native
+ * getdel, which would read and delete past the subclass's own methods.
+ */
+function usableGetdel(store) {
+  if (typeof store.getdel !== 'function') return false;
+  for (const Native of [MemoryStore, RedisStore]) {
+    const { get, del, getdel } = Native.prototype;
+    if (store instanceof Native && store.getdel === getdel) {
+      return store.get === get && store.del === del;
+    }
+  }
+  return true;
 }
 
 /**
