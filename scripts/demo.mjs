@@ -7,20 +7,30 @@
 // adapter call with its time. Run in a terminal, it then starts the example
 // Next.js app (npm run demo:app) for the same sign-in in a browser; pass
 // --no-app, or run it without a terminal (CI, tests), to stop after the
-// sign-in above.
+// sign-in above. `npm run demo -- --contact` does the same with the Contact
+// adapter: the user becomes a contact of one account instead of a partner user.
 
 import { performance } from 'node:perf_hooks';
-import { ChatBotKitPartnerAdapter, ChatBotKitEmailProvider, MemoryStore } from '../index.mjs';
+import {
+  ChatBotKitPartnerAdapter,
+  ChatBotKitEmailProvider,
+  MemoryStore,
+  ChatBotKitContactAdapter,
+  ChatBotKitContactEmailProvider,
+  ContactMemoryStore,
+} from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
 import { cookieJarRequest } from './auth-request.mjs';
 
 const ORIGIN = 'http://localhost:3000';
 const email = process.env.DEMO_EMAIL ?? 'ada@example.com';
 const realSecret = process.env.CHATBOTKIT_API_SECRET;
+const contacts = process.argv.includes('--contact');
+const api = contacts ? 'Contact API' : 'Partner API';
 
 const fake = realSecret ? null : await startFakePartnerApi();
 const partner = fake
-  ? { secret: fake.secret, baseUrl: fake.url, label: `fake Partner API at ${fake.url}` }
+  ? { secret: fake.secret, baseUrl: fake.url, label: `fake ${api} at ${fake.url}` }
   : {
       secret: realSecret,
       baseUrl: process.env.CHATBOTKIT_API_URL,
@@ -45,13 +55,21 @@ function timed(adapter) {
 }
 
 const adapter = timed(
-  ChatBotKitPartnerAdapter({
-    secret: partner.secret,
-    baseUrl: partner.baseUrl,
-    store: new MemoryStore(),
-    autoCreateUser: true,
-  }),
+  contacts
+    ? ChatBotKitContactAdapter({
+        secret: partner.secret,
+        baseUrl: partner.baseUrl,
+        store: new ContactMemoryStore(),
+        autoCreateContact: true,
+      })
+    : ChatBotKitPartnerAdapter({
+        secret: partner.secret,
+        baseUrl: partner.baseUrl,
+        store: new MemoryStore(),
+        autoCreateUser: true,
+      }),
 );
+const EmailProvider = contacts ? ChatBotKitContactEmailProvider : ChatBotKitEmailProvider;
 
 // The demo's outbox: where a real app would send mail.
 const outbox = [];
@@ -62,7 +80,7 @@ const config = {
   adapter,
   session: { strategy: 'jwt' },
   providers: [
-    ChatBotKitEmailProvider({
+    EmailProvider({
       async sendVerificationRequest({ identifier, token, url }) {
         outbox.push({ to: identifier, code: token, url });
       },
@@ -77,7 +95,10 @@ function step(text) {
   console.log(`\n▸ ${text}`);
 }
 
-console.log(`nextauth-chatbotkit demo: email sign-in for ${email} against ${partner.label}`);
+const adapterName = contacts ? 'ChatBotKitContactAdapter' : 'ChatBotKitPartnerAdapter';
+console.log(
+  `nextauth-chatbotkit demo: ${adapterName}, email sign-in for ${email} against ${partner.label}`,
+);
 try {
   step('GET /auth/csrf');
   const { csrfToken } = await (await request('/auth/csrf')).json();
@@ -110,13 +131,13 @@ try {
   console.log(`  signed in as ${session.user.email}, expires ${session.expires}`);
 
   const user = await adapter.getUserByEmail(email);
-  step('the ChatBotKit partner user behind the session');
+  step(`the ChatBotKit ${contacts ? 'contact' : 'partner user'} behind the session`);
   console.log(user);
 
   step('adapter calls');
   for (const { name, ms } of calls)
     console.log(`  ${name.padEnd(26)} ${ms.toFixed(2).padStart(8)} ms`);
-  if (fake) console.log(`  Partner API requests: ${fake.calls()}`);
+  if (fake) console.log(`  ${api} requests: ${fake.calls()}`);
   console.log('\nSigned in. ✔');
 } catch (error) {
   console.error('\nThe demo sign-in failed:', error);
@@ -125,7 +146,9 @@ try {
   await fake?.close();
 }
 
-if (process.exitCode !== 1 && process.stdout.isTTY && !process.argv.includes('--no-app')) {
+// The example app signs in partner users only.
+const startApp = !contacts && !process.argv.includes('--no-app');
+if (process.exitCode !== 1 && process.stdout.isTTY && startApp) {
   console.log('\nNow the same in a browser: starting the example app (Ctrl-C stops it)…\n');
   const { spawn } = await import('node:child_process');
   const app = spawn(process.execPath, [new URL('./demo-app.mjs', import.meta.url).pathname], {
