@@ -81,17 +81,18 @@ impl fmt::Display for Error {
         match self {
             Error::Config(m) => write!(f, "invalid configuration: {m}"),
             Error::InvalidInput(m) => write!(f, "invalid input: {m}"),
+            // One text for both adapters, naming both options.
             Error::CreateDisabled => f.write_str(
-                "creating users is disabled (set autoCreateUser: true to let sign-in create ChatBotKit partner users)",
+                "creating users is disabled (set autoCreateUser: true, or autoCreateContact: true on the Contact adapter, to let sign-in create them in ChatBotKit)",
             ),
             Error::UpdateDisabled => f.write_str(
-                "updating users is disabled (set autoUpdateUser: true to let the adapter update ChatBotKit partner users)",
+                "updating users is disabled (set autoUpdateUser: true, or autoUpdateContact: true on the Contact adapter, to let the adapter update them in ChatBotKit)",
             ),
             Error::DeleteDisabled => f.write_str(
-                "deleting users is disabled (set autoDeleteUser: true to let the adapter delete ChatBotKit partner users)",
+                "deleting users is disabled (set autoDeleteUser: true, or autoDeleteContact: true on the Contact adapter, to let the adapter delete them in ChatBotKit)",
             ),
-            Error::DuplicateUser => f.write_str("a ChatBotKit partner user with this email already exists"),
-            Error::UserNotFound(what) => write!(f, "no ChatBotKit partner user {what}"),
+            Error::DuplicateUser => f.write_str("a ChatBotKit user (partner user or contact) with this email already exists"),
+            Error::UserNotFound(what) => write!(f, "no ChatBotKit user (partner user or contact) {what}"),
             Error::MissingEmail => f.write_str("the user has no email address"),
             Error::PartnerApi { status, message, .. } => match status {
                 Some(s) => write!(f, "ChatBotKit Partner API error (HTTP {s}): {message}"),
