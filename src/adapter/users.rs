@@ -5,7 +5,27 @@ use super::input::{arg, as_date_ms, date_value, object, string, Object};
 use super::{Adapter, IndexKind};
 use crate::error::{Error, Result};
 use crate::partner::{normalize_email, PartnerUser};
+use crate::store::locks;
 use serde_json::{json, Map, Value};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What `createUser` came to.
+enum Created {
+    /// This call made the user: its id.
+    New(String),
+    /// A concurrent creation for the same email made it first.
+    ByAnother(PartnerUser),
+}
+
+/// How long a deleted user stays marked: far beyond any call in flight.
+const DELETED_MARK_MS: u64 = 60 * 60 * 1000;
+/// How long a create whose answer was lost waits before its second look-up.
+const RECONCILE_WAIT: Duration = Duration::from_millis(500);
+/// How often a creation waiting for another process's lease tries again.
+const LEASE_POLL: Duration = Duration::from_millis(25);
+/// The longest a creation lease lives, whatever the timeouts.
+const MAX_LEASE: Duration = Duration::from_secs(60);
 
 /// The meta key that keeps what Auth.js sets as `emailVerified` (epoch ms,
 /// or null for "not verified").
@@ -127,14 +147,13 @@ impl Adapter {
             return Err(Error::CreateDisabled);
         }
         let user = object(arg(args, 0), "the user")?;
-        let email = required_email(user)?;
+        // Created with the email trimmed and lower-cased: the one spelling
+        // every later look-up tries first.
+        let email = normalize_email(&required_email(user)?);
         let name = optional_text(user, "name")?.flatten();
         let image = optional_text(user, "image")?.flatten();
         let verified = optional_verified(user)?.unwrap_or(Value::Null);
 
-        if self.partner.find_by_email(&email).await?.is_some() {
-            return Err(Error::DuplicateUser);
-        }
         let mut body = Map::new();
         body.insert("email".into(), Value::String(email.clone()));
         if let Some(name) = &name {
@@ -146,9 +165,26 @@ impl Adapter {
         body.insert("meta".into(), json!({ META_EMAIL_VERIFIED: verified }));
         let body = Value::Object(body);
 
-        let created = self.create_reconciled(&email, &body).await;
-        self.lookups.invalidate();
-        let id = created?;
+        // Look-up-then-create, one at a time per email: in this process by
+        // a lock, across processes by a short lease in the store.
+        let (email_ref, body_ref) = (&email, &body);
+        let created = locks::exclusive(&format!("create-user\0{email}"), |waited| async move {
+            let lease = self.keys.user_creation(email_ref);
+            let holder = format!("{:016x}", fastrand::u64(..));
+            let contended = self.take_lease(&lease, &holder).await? || waited;
+            let created = self
+                .create_unless_found(email_ref, body_ref, contended)
+                .await;
+            self.lookups.invalidate();
+            // A lease that cannot be given back expires by itself.
+            self.store.release(&lease, &holder).await.ok();
+            created
+        })
+        .await?;
+        let id = match created {
+            Created::New(id) => id,
+            Created::ByAnother(user) => return to_auth_user(&user),
+        };
         Ok(json!({
             "id": id,
             "email": email,
@@ -156,6 +192,50 @@ impl Adapter {
             "name": name,
             "image": image,
         }))
+    }
+
+    /// Takes the user-creation lease, waiting while another process holds
+    /// it (at most its lifetime). Says whether it had to wait.
+    async fn take_lease(&self, lease: &str, holder: &str) -> Result<bool> {
+        let ttl = self.creation_lease_ttl();
+        let deadline = Instant::now() + ttl;
+        let mut waited = false;
+        while !self
+            .store
+            .acquire(lease, holder, ttl.as_millis() as u64)
+            .await?
+        {
+            if Instant::now() >= deadline {
+                return Err(Error::Timeout(
+                    "another instance kept creating a user with this email".into(),
+                ));
+            }
+            waited = true;
+            tokio::time::sleep(LEASE_POLL).await;
+        }
+        Ok(waited)
+    }
+
+    /// How long a creation may hold its lease: a look-up, a create and its
+    /// reconciliation, each within the Partner API deadline.
+    fn creation_lease_ttl(&self) -> Duration {
+        (self.partner.config().timeout * 3 + RECONCILE_WAIT).min(MAX_LEASE)
+    }
+
+    /// Creates the user unless the email has one. After waiting for another
+    /// creation (`contended`), the user it made is the answer; otherwise an
+    /// existing user is `DUPLICATE_USER`.
+    async fn create_unless_found(
+        &self,
+        email: &str,
+        body: &Value,
+        contended: bool,
+    ) -> Result<Created> {
+        match self.partner.find_by_email(email).await? {
+            Some(user) if contended => Ok(Created::ByAnother(user)),
+            Some(_) => Err(Error::DuplicateUser),
+            None => self.create_reconciled(email, body).await.map(Created::New),
+        }
     }
 
     /// Creates the user. When the outcome of a create is unknown (the request
@@ -185,11 +265,17 @@ impl Adapter {
             }
             tries_left -= 1;
             // Create again only when the lookup says for sure there is no
-            // such user; a lookup that fails too leaves the first error.
-            match self.partner.find_by_email(email).await {
-                Ok(Some(existing)) => return Ok(existing.id),
-                Ok(None) => {}
-                Err(_) => return Err(error),
+            // such user; a lookup that fails too leaves the first error. A
+            // list may lag a create by a moment, so a miss is looked up once
+            // more after a short wait (a lag longer than that stays a
+            // window for a second user; see the README).
+            for wait in [Duration::ZERO, RECONCILE_WAIT] {
+                tokio::time::sleep(wait).await;
+                match self.partner.find_by_email(email).await {
+                    Ok(Some(existing)) => return Ok(existing.id),
+                    Ok(None) => {}
+                    Err(_) => return Err(error),
+                }
             }
         }
     }
@@ -262,6 +348,11 @@ impl Adapter {
         let deleted = self.partner.delete(id).await;
         self.lookups.invalidate();
         let existed = deleted?;
+        // Marked before the records are read, so that a write racing this
+        // is either read below or sees the mark after it (and undoes itself).
+        self.store
+            .set(&self.keys.user_deleted(id), "true", Some(DELETED_MARK_MS))
+            .await?;
         self.delete_user_records(id).await?;
         if !existed {
             return Err(Error::UserNotFound(format!("with id {id:?}")));
@@ -279,6 +370,31 @@ impl Adapter {
             keys.push(index);
         }
         self.store.del_many(&keys).await
+    }
+
+    /// After a record of `user_id` was written: if `deleteUser` removed
+    /// that user meanwhile, removes the record and the user's index again
+    /// and answers `USER_NOT_FOUND`.
+    pub(super) async fn undo_if_deleted(
+        &self,
+        user_id: &str,
+        key: &str,
+        kind: IndexKind,
+    ) -> Result<()> {
+        if self
+            .store
+            .get(&self.keys.user_deleted(user_id))
+            .await?
+            .is_none()
+        {
+            return Ok(());
+        }
+        self.store
+            .del_many(&[key.to_owned(), self.keys.user_index(user_id, kind)])
+            .await?;
+        Err(Error::UserNotFound(format!(
+            "with id {user_id:?}: it was deleted"
+        )))
     }
 
     /// The user a record points to, `None` when ChatBotKit no longer has it.
