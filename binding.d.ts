@@ -16,9 +16,10 @@ export declare class NativeAdapter {
    * `bridge({ op, key, value, px })` performs one store operation and
    * resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
    * which operations beyond get/set/del it serves; `store_timeout_ms`
-   * bounds each call.
+   * bounds each call; `store_id` is the same for every adapter over one
+   * JS store object, so they share its locks.
    */
-  static withJsStore(optionsJson: string, outbox: NativeOutbox, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeTimeoutMs: number): NativeAdapter
+  static withJsStore(optionsJson: string, outbox: NativeOutbox, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeTimeoutMs: number, storeId: number): NativeAdapter
   /**
    * Runs an adapter method; `args_json` is a JSON array of its arguments.
    * Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON

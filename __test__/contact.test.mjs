@@ -99,7 +99,7 @@ describe('creating contacts', () => {
     assert.equal(api.calls('contactCreate'), 0);
     const stored = api.contacts.get(user.id);
     assert.equal(stored.fingerprint, ensure.body.fingerprint);
-    assert.equal(stored.email, 'Lin@Example.com');
+    assert.equal(stored.email, 'lin@example.com', 'created with the normalised email');
     assert.equal(stored.meta.email, 'lin@example.com');
   });
 

@@ -356,6 +356,54 @@ describe('list', () => {
     }
   });
 
+  test('caseSensitiveEmailFilter matches the exact spelling only', async () => {
+    const other = await startFakePartnerApi({
+      secret: 's',
+      caseSensitiveEmailFilter: true,
+      users: [{ id: 'a', email: 'Ann@X.io' }],
+    });
+    try {
+      const list = async (email) => {
+        const res = await fetch(`${other.url}/v1/partner/user/list?email=${email}`, {
+          headers: { authorization: 'Bearer s' },
+        });
+        return (await res.json()).items.map((u) => u.id);
+      };
+      assert.deepEqual(await list('Ann%40X.io'), ['a']);
+      assert.deepEqual(await list('ann%40x.io'), []);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('listLag hides new users from list, not from fetch, until it passes', async () => {
+    const other = await startFakePartnerApi({ secret: 's', listLag: 150 });
+    try {
+      const auth = { authorization: 'Bearer s', 'content-type': 'application/json' };
+      const created = await fetch(`${other.url}/v1/partner/user/create`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ email: 'lag@x.io' }),
+      });
+      const { id } = await created.json();
+      const list = async () =>
+        (
+          await (
+            await fetch(`${other.url}/v1/partner/user/list?email=lag@x.io`, { headers: auth })
+          ).json()
+        ).items.map((u) => u.id);
+      assert.deepEqual(await list(), []);
+      const fetched = await fetch(`${other.url}/v1/partner/user/${id}/fetch`, { headers: auth });
+      assert.equal(fetched.status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.deepEqual(await list(), [id]);
+      other.setListLag(0);
+      assert.throws(() => other.setListLag(-1), TypeError);
+    } finally {
+      await other.close();
+    }
+  });
+
   test('meta filters (meta.key and meta[key])', async () => {
     api.addUser({ id: 'a', meta: { team: 'red', n: 1 } });
     api.addUser({ id: 'b', meta: { team: 'blue', n: 1 } });

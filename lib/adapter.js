@@ -3,7 +3,14 @@
 const { NativeAdapter, adapterMethods } = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
 const { encode, unwrap } = require('./codec.js');
-const { MemoryStore, RedisStore, kNative, toKeyValue, storeBridge } = require('./stores.js');
+const {
+  MemoryStore,
+  RedisStore,
+  kNative,
+  toKeyValue,
+  storeBridge,
+  storeId,
+} = require('./stores.js');
 const { nativeOutbox, result } = require('./outbox.js');
 
 const DEFAULT_TIMEOUT = 10000;
@@ -91,6 +98,7 @@ function nativeAdapter(options, directory) {
       typeof kv.getdel === 'function',
       kv.sets !== undefined,
       timeout,
+      storeId(store),
     );
   } catch (e) {
     if (e instanceof AdapterError) throw e;

@@ -185,6 +185,7 @@ function toKeyValue(store) {
         // SET NX starts the window only for a new counter; INCR keeps it.
         incr: async (key, px) =>
           (await execIoRedis(store.multi().set(key, '0', 'PX', px, 'NX').incr(key)))[1],
+        setnx: (key, text, px) => store.set(key, text, 'PX', px, 'NX'),
       },
     };
   }
@@ -209,6 +210,7 @@ function toKeyValue(store) {
         members: (key) => store.sMembers(key),
         incr: async (key, px) =>
           (await store.multi().set(key, '0', { PX: px, NX: true }).incr(key).exec())[1],
+        setnx: (key, text, px) => store.set(key, text, { PX: px, NX: true }),
       },
     };
   }
@@ -228,6 +230,22 @@ function toKeyValue(store) {
     // Without it the core does get-then-del, one at a time per key.
     getdel: usableGetdel(store) ? (key) => store.getdel(key) : undefined,
   };
+}
+
+// One id per JS store object, whichever adapters use it: the native core
+// names the store's locks with it, so single use and counting hold across
+// every adapter over one store (one adapter per request is common). A
+// WeakMap: the id goes with the object.
+const storeIds = new WeakMap();
+let lastStoreId = 0;
+
+function storeId(store) {
+  let id = storeIds.get(store);
+  if (id === undefined) {
+    id = ++lastStoreId;
+    storeIds.set(store, id);
+  }
+  return id;
 }
 
 /**
@@ -275,6 +293,13 @@ function storeBridge(kv) {
           return JSON.stringify(await kv.sets.members(key));
         case 'incr':
           return String(await kv.sets.incr(key, px));
+        case 'setnx':
+          // A Redis client answers whether it set; a plain store is asked
+          // to set only if absent (Upstash and Vercel KV honour `nx`) and
+          // Rust reads back who holds it.
+          if (kv.sets) return (await kv.sets.setnx(key, value, px)) == null ? null : 'OK';
+          await kv.set(key, JSON.parse(value), { px, nx: true });
+          return null;
         default:
           throw new Error(`unknown store operation ${op}`);
       }
@@ -284,4 +309,12 @@ function storeBridge(kv) {
   };
 }
 
-module.exports = { Store, MemoryStore, RedisStore, kNative, toKeyValue, storeBridge };
+module.exports = {
+  Store,
+  MemoryStore,
+  RedisStore,
+  kNative,
+  toKeyValue,
+  storeBridge,
+  storeId,
+};

@@ -74,6 +74,26 @@ impl Error {
     pub fn store(msg: impl Into<String>) -> Self {
         Error::Store(msg.into())
     }
+
+    /// The error with `secrets` redacted from text that came from outside
+    /// (a store's or the Partner API's message).
+    pub fn redacted<S: AsRef<str>>(self, secrets: &[S]) -> Self {
+        let clean = |m: String| crate::redact::redact(&m, secrets);
+        match self {
+            Error::Store(m) => Error::Store(clean(m)),
+            Error::Network(m) => Error::Network(clean(m)),
+            Error::PartnerApi {
+                status,
+                partner_code,
+                message,
+            } => Error::PartnerApi {
+                status,
+                partner_code: partner_code.map(clean),
+                message: clean(message),
+            },
+            other => other,
+        }
+    }
 }
 
 impl fmt::Display for Error {

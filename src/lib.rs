@@ -16,6 +16,7 @@ pub mod directory;
 pub mod error;
 pub mod outbox;
 pub mod partner;
+pub mod redact;
 pub mod store;
 
 use adapter::{Adapter, Lifecycle, Settings};
@@ -111,8 +112,13 @@ enum DirectoryKind {
 }
 
 fn parse_options(json: &str) -> error::Result<(PartnerConfig, Settings, DirectoryKind)> {
-    let o: AdapterOptions = serde_json::from_str(json)
-        .map_err(|e| Error::Config(format!("options: {}", e.to_string().replace('`', "'"))))?;
+    // serde's message quotes the offending value, which may be the secret
+    // or a URL with a password: only the expected types are named.
+    let o: AdapterOptions = serde_json::from_str(json).map_err(|_| {
+        Error::Config(
+            "options: `secret`, `baseUrl` and `keyPrefix` must be strings, `timeout`, `retries`, `retryDelay`, `maxVerificationAttempts` and `userCacheTtl` numbers, the `auto…` flags booleans".into(),
+        )
+    })?;
     // A secret read from a file often ends in a newline: it is not part of it.
     let secret = o
         .secret
@@ -154,8 +160,16 @@ fn parse_options(json: &str) -> error::Result<(PartnerConfig, Settings, Director
         None | Some(0.0) => None,
         Some(ms) => Some(millis(Some(ms), 0.0, "userCacheTtl")?),
     };
+    let key_prefix = o.key_prefix.unwrap_or_default();
+    if key_prefix.contains(['{', '}']) {
+        // A brace would become (or break) the Redis Cluster hash tag that
+        // keeps one user's or one email's keys in one slot.
+        return Err(Error::Config(
+            "`keyPrefix` must not contain `{` or `}`".into(),
+        ));
+    }
     let settings = Settings {
-        key_prefix: o.key_prefix.unwrap_or_default(),
+        key_prefix,
         lifecycle,
         max_verification_attempts: attempts as u32,
         user_cache_ttl,
@@ -288,8 +302,13 @@ pub struct NativeRedisStore {
 impl NativeRedisStore {
     #[napi(constructor)]
     pub fn new(options_json: String) -> napi::Result<Self> {
-        let o: RedisOptions = serde_json::from_str(&options_json)
-            .map_err(|e| config_error(Error::Config(format!("RedisStore options: {e}"))))?;
+        // serde's message quotes the offending value, which may be a URL
+        // with a password: only the expected types are named.
+        let o: RedisOptions = serde_json::from_str(&options_json).map_err(|_| {
+            config_error(Error::Config(
+                "RedisStore options: `url` must be a string, `cluster` an array of URL strings, `timeout` a number, `keyPrefix` a string and `tls.ca` a PEM string".into(),
+            ))
+        })?;
         let target = match (o.url, o.cluster) {
             (Some(url), None) => store::redis::RedisTarget::Single(url),
             (None, Some(nodes)) => store::redis::RedisTarget::Cluster(nodes),
@@ -426,7 +445,8 @@ impl NativeAdapter {
     /// `bridge({ op, key, value, px })` performs one store operation and
     /// resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
     /// which operations beyond get/set/del it serves; `store_timeout_ms`
-    /// bounds each call.
+    /// bounds each call; `store_id` is the same for every adapter over one
+    /// JS store object, so they share its locks.
     #[napi(factory)]
     pub fn with_js_store(
         options_json: String,
@@ -436,6 +456,7 @@ impl NativeAdapter {
         has_getdel: bool,
         has_redis_sets: bool,
         store_timeout_ms: f64,
+        store_id: f64,
     ) -> napi::Result<Self> {
         let timeout =
             millis(Some(store_timeout_ms), 5_000.0, "storeTimeout").map_err(config_error)?;
@@ -447,6 +468,7 @@ impl NativeAdapter {
             Box::new(TsfnBridge(Arc::new(bridge))),
             capabilities,
             timeout,
+            store_id as u64,
         );
         build_adapter(&options_json, Store::Js(Arc::new(store)), outbox)
     }

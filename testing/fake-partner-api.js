@@ -170,6 +170,8 @@ function paginate(all, query, view) {
 async function startFakePartnerApi(options = {}) {
   const secret = options.secret || `fake-secret-${hex(16)}`;
   const ignoreEmailFilter = options.ignoreEmailFilter === true;
+  const caseSensitiveEmailFilter = options.caseSensitiveEmailFilter === true;
+  let listLag = options.listLag || 0;
   let latency = options.latency || 0;
   const users = new Map(); // id -> stored PartnerUser
   const tokens = new Map(); // tokenId -> { id, userId, token, createdAt, updatedAt, ... }
@@ -223,10 +225,14 @@ async function startFakePartnerApi(options = {}) {
   // One function per operation: (params, body, query) -> { status, body }.
   const HANDLERS = {
     list(_params, _body, query) {
-      let all = [...users.values()];
+      // A lagging list does not show users created in the last `listLag` ms.
+      const shownBefore = Date.now() - listLag;
+      let all = [...users.values()].filter((u) => !(listLag > 0 && u.createdAt > shownBefore));
       if (query.email !== undefined && !ignoreEmailFilter) {
-        const want = norm(query.email);
-        all = all.filter((u) => typeof u.email === 'string' && norm(u.email) === want);
+        const same = caseSensitiveEmailFilter
+          ? (email) => email === query.email
+          : (email) => norm(email) === norm(query.email);
+        all = all.filter((u) => typeof u.email === 'string' && same(u.email));
       }
       // `meta.key=value` (and the OpenAPI deepObject form `meta[key]=value`)
       return paginate(metaFilter(all, query), query, clone);
@@ -519,6 +525,10 @@ async function startFakePartnerApi(options = {}) {
       if (!(ms >= 0)) throw new TypeError('latency must be a number >= 0');
       latency = ms;
     },
+    setListLag(ms) {
+      if (!(ms >= 0)) throw new TypeError('listLag must be a number >= 0');
+      listLag = ms;
+    },
     fail(spec = {}) {
       const mode =
         spec.mode || (spec.status === undefined && spec.delay !== undefined ? 'delay' : 'status');
@@ -551,6 +561,7 @@ async function startFakePartnerApi(options = {}) {
       requests.length = 0;
       faults.length = 0;
       latency = options.latency || 0;
+      listLag = options.listLag || 0;
       for (const user of options.users || []) addUser(user);
       for (const contact of options.contacts || []) addContact(contact);
     },

@@ -109,6 +109,16 @@ export interface FakePartnerApiOptions {
    * newest users, like a server that does not implement it. Default false.
    */
   ignoreEmailFilter?: boolean;
+  /**
+   * When true, `list`'s `email` filter matches exactly (case and spaces
+   * count), as the real service may. Default false: trimmed, any case.
+   */
+  caseSensitiveEmailFilter?: boolean;
+  /**
+   * Ms after its creation before a user shows in `list` (`fetch` sees it at
+   * once), like a list served from a lagging replica. Default 0.
+   */
+  listLag?: number;
   /** Contacts to seed, as with `addContact`. */
   contacts?: FakeContactSeed[];
   /**
@@ -234,6 +244,8 @@ export interface FakePartnerApi {
   /** Clear the request log. */
   resetRequests(): void;
   setLatency(ms: number): void;
+  /** Change `listLag` (see the option). */
+  setListLag(ms: number): void;
   /** Queue a fault. */
   fail(spec?: FakePartnerFault): void;
   /** Drop every queued fault. */

@@ -19,4 +19,6 @@ export const keys = {
   session: (token) => `session:${seg(token)}`,
   authenticator: (credentialID) => `authenticator:${seg(credentialID)}`,
   index: (userId, kind) => `user:{${seg(userId)}}:${kind}`,
+  userDeleted: (userId) => `user:{${seg(userId)}}:deleted`,
+  userCreation: (email) => `user-creation:{${seg(email)}}`,
 };

@@ -51,6 +51,11 @@ export class MapStore extends Store {
   async del(key) {
     this.#map.delete(key);
   }
+
+  /** [key, value] of everything held, for tests that measure the store. */
+  entries() {
+    return [...this.#map];
+  }
 }
 
 /**

@@ -46,6 +46,12 @@ impl Keys {
         )
     }
 
+    /// The short lease held while a user is created for an email (trimmed,
+    /// lower-cased), so that concurrent sign-ins make one partner user.
+    pub fn user_creation(&self, email: &str) -> String {
+        format!("{}user-creation:{{{}}}", self.prefix, encode_segment(email))
+    }
+
     pub fn account(&self, provider: &str, provider_account_id: &str) -> String {
         format!(
             "{}account:{}:{}",
@@ -64,6 +70,17 @@ impl Keys {
             "{}authenticator:{}",
             self.prefix,
             encode_segment(credential_id)
+        )
+    }
+
+    /// Marks a user `deleteUser` removed, for an hour: a `linkAccount`,
+    /// `createSession` or `createAuthenticator` racing the deletion finds it
+    /// after its write and takes the write back.
+    pub fn user_deleted(&self, user_id: &str) -> String {
+        format!(
+            "{}user:{{{}}}:deleted",
+            self.prefix,
+            encode_segment(user_id)
         )
     }
 

@@ -9,7 +9,7 @@ mod lookups;
 mod records;
 mod users;
 
-pub use input::{as_date_ms, date_value};
+pub use input::{as_date_ms, date_value, now_ms};
 pub use keys::{IndexKind, Keys};
 
 use crate::directory::Directory;
@@ -108,7 +108,11 @@ macro_rules! adapter_methods {
                     $($name => Box::pin(self.$method(args)),)*
                     other => return Err(Error::invalid(format!("unknown adapter method `{other}`"))),
                 };
-                future.await
+                // The secret never leaves in a message, whatever a store or
+                // the API quoted back.
+                future
+                    .await
+                    .map_err(|e| e.redacted(&[self.directory.secret()]))
             }
         }
     };

@@ -18,6 +18,11 @@ impl Adapter {
     pub(super) async fn create_verification_token(&self, args: &[Value]) -> Result<Value> {
         let token = object(arg(args, 0), "the verification token")?;
         let identifier = normalize_email(field_str(token, "identifier", "verificationToken")?);
+        if identifier.len() > MAX_IDENTIFIER_BYTES {
+            return Err(Error::invalid(format!(
+                "verificationToken.identifier must be at most {MAX_IDENTIFIER_BYTES} bytes"
+            )));
+        }
         let secret = field_str(token, "token", "verificationToken")?;
         let expires = field_date(token, "expires", "verificationToken")?;
         if let Some(ttl) = ttl_until(expires) {
@@ -45,6 +50,10 @@ impl Adapter {
         let given_identifier = field_str(params, "identifier", "params")?;
         let identifier = normalize_email(given_identifier);
         let secret = field_str(params, "token", "params")?;
+        if identifier.len() > MAX_IDENTIFIER_BYTES {
+            // No code can exist for it: answered without touching the store.
+            return Ok(Value::Null);
+        }
         let token = self.keys.verification_token(&identifier, secret);
         let failures = self.keys.verification_failures(&identifier);
         let outstanding = self.keys.verification_tokens(&identifier);
@@ -104,8 +113,10 @@ impl Adapter {
                 }
             }
         }
-        batch.extend(self.indexed_record(key, account, None, user_id, IndexKind::Accounts));
+        let kind = IndexKind::Accounts;
+        batch.extend(self.indexed_record(key.clone(), account, None, user_id, kind));
         self.store.write(&batch).await?;
+        self.undo_if_deleted(user_id, &key, kind).await?;
         Ok(Value::Object(account.clone()))
     }
 
@@ -149,8 +160,10 @@ impl Adapter {
         let expires = field_date(session, "expires", "session")?;
         if let Some(ttl) = ttl_until(expires) {
             let key = self.keys.session(token);
-            let batch = self.indexed_record(key, session, Some(ttl), user_id, IndexKind::Sessions);
+            let kind = IndexKind::Sessions;
+            let batch = self.indexed_record(key.clone(), session, Some(ttl), user_id, kind);
             self.store.write(&batch).await?;
+            self.undo_if_deleted(user_id, &key, kind).await?;
         }
         Ok(Value::Object(session.clone()))
     }
@@ -261,8 +274,9 @@ impl Adapter {
         counter(authenticator.get("counter"))?;
         let key = self.keys.authenticator(credential_id);
         let kind = IndexKind::Authenticators;
-        let batch = self.indexed_record(key, authenticator, None, user_id, kind);
+        let batch = self.indexed_record(key.clone(), authenticator, None, user_id, kind);
         self.store.write(&batch).await?;
+        self.undo_if_deleted(user_id, &key, kind).await?;
         Ok(Value::Object(authenticator.clone()))
     }
 
@@ -351,6 +365,11 @@ impl Adapter {
         Ok(Value::Object(record))
     }
 }
+
+/// Longest identifier (an email, trimmed) a verification token may have:
+/// RFC 5321's practical limit for an address. Keys of unbounded length would
+/// let unauthenticated callers fill the store.
+const MAX_IDENTIFIER_BYTES: usize = 320;
 
 /// How long failed uses of verification tokens are counted: an hour, well
 /// beyond the 15 minutes a code lives.

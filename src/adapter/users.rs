@@ -6,7 +6,27 @@ use super::{Adapter, IndexKind};
 use crate::directory::{to_auth_user, Changes, NewPerson, Person};
 use crate::error::{Error, Result};
 use crate::partner::normalize_email;
+use crate::store::locks;
 use serde_json::Value;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What `createUser` came to.
+enum Created {
+    /// This call made the user: its id.
+    New(String),
+    /// A concurrent creation for the same email made it first.
+    ByAnother(Person),
+}
+
+/// How long a deleted user stays marked: far beyond any call in flight.
+const DELETED_MARK_MS: u64 = 60 * 60 * 1000;
+/// How long a create whose answer was lost waits before its second look-up.
+const RECONCILE_WAIT: Duration = Duration::from_millis(500);
+/// How often a creation waiting for another process's lease tries again.
+const LEASE_POLL: Duration = Duration::from_millis(25);
+/// The longest a creation lease lives, whatever the timeouts.
+const MAX_LEASE: Duration = Duration::from_secs(60);
 
 /// An optional `string | null` field of a user given by the caller.
 fn optional_text(user: &Object, field: &str) -> Result<Option<Option<String>>> {
@@ -84,7 +104,9 @@ impl Adapter {
             return Err(Error::CreateDisabled);
         }
         let user = object(arg(args, 0), "the user")?;
-        let email = required_email(user)?;
+        // Created with the email trimmed and lower-cased: the one spelling
+        // every later look-up tries first.
+        let email = normalize_email(&required_email(user)?);
         let new = NewPerson {
             email: email.clone(),
             name: optional_text(user, "name")?.flatten(),
@@ -92,12 +114,24 @@ impl Adapter {
             email_verified: optional_verified(user)?.flatten(),
         };
 
-        if self.directory.find_by_email(&email).await?.is_some() {
-            return Err(Error::DuplicateUser);
-        }
-        let created = self.create_reconciled(&new).await;
-        self.lookups.invalidate();
-        let id = created?;
+        // Look-up-then-create, one at a time per email: in this process by
+        // a lock, across processes by a short lease in the store.
+        let (email_ref, new_ref) = (&email, &new);
+        let created = locks::exclusive(&format!("create-user\0{email}"), |waited| async move {
+            let lease = self.keys.user_creation(email_ref);
+            let holder = format!("{:016x}", fastrand::u64(..));
+            let contended = self.take_lease(&lease, &holder).await? || waited;
+            let created = self.create_unless_found(new_ref, contended).await;
+            self.lookups.invalidate();
+            // A lease that cannot be given back expires by itself.
+            self.store.release(&lease, &holder).await.ok();
+            created
+        })
+        .await?;
+        let id = match created {
+            Created::New(id) => id,
+            Created::ByAnother(user) => return to_auth_user(&user),
+        };
         to_auth_user(&Person {
             id,
             email: Some(new.email),
@@ -107,9 +141,50 @@ impl Adapter {
         })
     }
 
+    /// Takes the user-creation lease, waiting while another process holds
+    /// it (at most its lifetime). Says whether it had to wait.
+    async fn take_lease(&self, lease: &str, holder: &str) -> Result<bool> {
+        let ttl = self.creation_lease_ttl();
+        let deadline = Instant::now() + ttl;
+        let mut waited = false;
+        while !self
+            .store
+            .acquire(lease, holder, ttl.as_millis() as u64)
+            .await?
+        {
+            if Instant::now() >= deadline {
+                return Err(Error::Timeout(
+                    "another instance kept creating a user with this email".into(),
+                ));
+            }
+            waited = true;
+            tokio::time::sleep(LEASE_POLL).await;
+        }
+        Ok(waited)
+    }
+
+    /// How long a creation may hold its lease: a look-up, a create and its
+    /// reconciliation, each within the Partner API deadline.
+    fn creation_lease_ttl(&self) -> Duration {
+        (self.directory.timeout() * 3 + RECONCILE_WAIT).min(MAX_LEASE)
+    }
+
+    /// Creates the user unless the email has one. After waiting for another
+    /// creation (`contended`), the user it made is the answer; otherwise an
+    /// existing user is `DUPLICATE_USER`.
+    async fn create_unless_found(&self, new: &NewPerson, contended: bool) -> Result<Created> {
+        match self.directory.find_by_email(&new.email).await? {
+            Some(user) if contended => Ok(Created::ByAnother(user)),
+            Some(_) => Err(Error::DuplicateUser),
+            None => self.create_reconciled(new).await.map(Created::New),
+        }
+    }
+
     /// Creates the user. When the outcome of a create is unknown (the request
     /// may have reached the server), the email is looked up before trying
     /// again, so a retry never makes a second user.
+    /// A directory whose create is idempotent (contacts: `ensure`) has
+    /// retried it already, and needs no reconciliation.
     async fn create_reconciled(&self, new: &NewPerson) -> Result<String> {
         let mut tries_left = self.directory.retries();
         loop {
@@ -134,11 +209,17 @@ impl Adapter {
             }
             tries_left -= 1;
             // Create again only when the lookup says for sure there is no
-            // such user; a lookup that fails too leaves the first error.
-            match self.directory.find_by_email(&new.email).await {
-                Ok(Some(existing)) => return Ok(existing.id),
-                Ok(None) => {}
-                Err(_) => return Err(error),
+            // such user; a lookup that fails too leaves the first error. A
+            // list may lag a create by a moment, so a miss is looked up once
+            // more after a short wait (a lag longer than that stays a
+            // window for a second user; see the README).
+            for wait in [Duration::ZERO, RECONCILE_WAIT] {
+                tokio::time::sleep(wait).await;
+                match self.directory.find_by_email(&new.email).await {
+                    Ok(Some(existing)) => return Ok(existing.id),
+                    Ok(None) => {}
+                    Err(_) => return Err(error),
+                }
             }
         }
     }
@@ -177,6 +258,11 @@ impl Adapter {
         let deleted = self.directory.delete(id).await;
         self.lookups.invalidate();
         let existed = deleted?;
+        // Marked before the records are read, so that a write racing this
+        // is either read below or sees the mark after it (and undoes itself).
+        self.store
+            .set(&self.keys.user_deleted(id), "true", Some(DELETED_MARK_MS))
+            .await?;
         self.delete_user_records(id).await?;
         if !existed {
             return Err(Error::UserNotFound(format!("with id {id:?}")));
@@ -194,6 +280,31 @@ impl Adapter {
             keys.push(index);
         }
         self.store.del_many(&keys).await
+    }
+
+    /// After a record of `user_id` was written: if `deleteUser` removed
+    /// that user meanwhile, removes the record and the user's index again
+    /// and answers `USER_NOT_FOUND`.
+    pub(super) async fn undo_if_deleted(
+        &self,
+        user_id: &str,
+        key: &str,
+        kind: IndexKind,
+    ) -> Result<()> {
+        if self
+            .store
+            .get(&self.keys.user_deleted(user_id))
+            .await?
+            .is_none()
+        {
+            return Ok(());
+        }
+        self.store
+            .del_many(&[key.to_owned(), self.keys.user_index(user_id, kind)])
+            .await?;
+        Err(Error::UserNotFound(format!(
+            "with id {user_id:?}: it was deleted"
+        )))
     }
 
     /// The user a record points to, `None` when ChatBotKit no longer has it.

@@ -112,6 +112,14 @@ impl ContactClient {
         self.http.config().retries
     }
 
+    pub fn secret(&self) -> &str {
+        &self.http.config().secret
+    }
+
+    pub fn timeout(&self) -> std::time::Duration {
+        self.http.config().timeout
+    }
+
     fn url(&self, action: &str) -> String {
         format!("{}/v1/contact/{action}", self.http.base())
     }
@@ -169,7 +177,16 @@ impl ContactClient {
                 _ => return Ok(None),
             }
         }
-        Ok(None)
+        // Not seen in the pages read, but more remain: unknown, not absent.
+        // Answering "no such contact" would let createUser make a second.
+        Err(Error::PartnerApi {
+            status: None,
+            partner_code: None,
+            message: format!(
+                "the contact list ignores the meta filter and the contact was not among the first {} contacts, so whether one exists is unknown",
+                MAX_LIST_PAGES * 100
+            ),
+        })
     }
 
     async fn fetch_contact(&self, id: &str) -> Result<Option<Contact>> {

@@ -131,6 +131,22 @@ impl Directory {
         }
     }
 
+    /// The API secret, for redacting it from any message.
+    pub fn secret(&self) -> &str {
+        match self {
+            Directory::Partner(client) => &client.config().secret,
+            Directory::Contact(client) => client.secret(),
+        }
+    }
+
+    /// The overall deadline of one API call, retries included.
+    pub fn timeout(&self) -> std::time::Duration {
+        match self {
+            Directory::Partner(client) => client.config().timeout,
+            Directory::Contact(client) => client.timeout(),
+        }
+    }
+
     /// Whether `create` may be repeated without making a second person.
     pub fn create_is_idempotent(&self) -> bool {
         matches!(self, Directory::Contact(_))

@@ -5,6 +5,7 @@
 mod retry;
 
 use crate::error::{shorten, Error, Result};
+use crate::redact::redact;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
@@ -31,6 +32,8 @@ const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 const MAX_ID_BYTES: usize = 4096;
 /// Longest partner error message kept in our error.
 const MAX_MESSAGE: usize = 300;
+/// Longest partner error code kept.
+const MAX_CODE: usize = 64;
 
 #[derive(Clone)]
 pub struct PartnerConfig {
@@ -171,6 +174,9 @@ impl PartnerClient {
             ));
         }
         let http = reqwest::Client::builder()
+            // A redirect would carry emails, bodies and answers to another
+            // host: a 3xx is an error like any other non-2xx.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("nextauth-chatbotkit/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(Duration::from_secs(30))
             .tcp_nodelay(true)
@@ -210,15 +216,30 @@ impl PartnerClient {
     }
 
     /// The user whose email matches `email` (trimmed, case-insensitive),
-    /// the oldest if several do. The list filter is unpublished, so what the
-    /// server sends is checked, not trusted: a server that ignores the filter
-    /// is paged through (up to a bound) instead of answering with a stranger.
+    /// the oldest if several do. The list filter is unpublished and may
+    /// match exactly, so it is asked with the email trimmed and lower-cased
+    /// (how this adapter creates users), then with the given spelling when
+    /// that differs. What the server sends is checked, not trusted: a server
+    /// that ignores the filter is paged through, up to a bound past which
+    /// the answer is an error, never "no such user".
     pub async fn find_by_email(&self, email: &str) -> Result<Option<PartnerUser>> {
-        let wanted = normalize_email(email);
+        let normalized = normalize_email(email);
+        if let Some(user) = self.find_by_email_as(&normalized, &normalized).await? {
+            return Ok(Some(user));
+        }
+        let given = email.trim();
+        if given == normalized {
+            return Ok(None);
+        }
+        self.find_by_email_as(given, &normalized).await
+    }
+
+    /// One look-up with `filter` as the list's email filter.
+    async fn find_by_email_as(&self, filter: &str, wanted: &str) -> Result<Option<PartnerUser>> {
         let url = format!("{}/v1/partner/user/list", self.base);
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_LIST_PAGES {
-            let mut query = vec![("email", email.trim()), ("order", "asc"), ("take", "100")];
+            let mut query = vec![("email", filter), ("order", "asc"), ("take", "100")];
             if let Some(c) = &cursor {
                 query.push(("cursor", c.as_str()));
             }
@@ -226,9 +247,10 @@ impl PartnerClient {
                 .send(Method::GET, &url, Some(&query), None, Idempotence::Safe)
                 .await?;
             let page: ListResponse = parse("list users", &body)?;
-            let found = page.items.iter().position(|u| {
-                u.email.as_deref().map(normalize_email).as_deref() == Some(wanted.as_str())
-            });
+            let found = page
+                .items
+                .iter()
+                .position(|u| u.email.as_deref().map(normalize_email).as_deref() == Some(wanted));
             if let Some(index) = found {
                 return Ok(page.items.into_iter().nth(index));
             }
@@ -239,7 +261,16 @@ impl PartnerClient {
                 _ => return Ok(None),
             }
         }
-        Ok(None)
+        // Not seen in the pages read, but more remain: unknown, not absent.
+        // Answering "no such user" here would let createUser make a second.
+        Err(Error::PartnerApi {
+            status: None,
+            partner_code: None,
+            message: format!(
+                "the user list ignores the email filter and the user was not among the first {} users, so whether one exists is unknown",
+                MAX_LIST_PAGES * 100
+            ),
+        })
     }
 
     /// The user with this id, or `None` when the API answers 404 or the id
@@ -428,10 +459,40 @@ impl PartnerClient {
             _ => false,
         };
         Attempt::Failed {
-            error: status_error(status, &bytes),
+            error: status_error(status, &bytes, &self.sent_secrets(url, query, body)),
             retry,
             after,
         }
+    }
+
+    /// What an error body must not echo: the secret and everything a
+    /// request carried (the user id in its path, its query, its body).
+    fn sent_secrets(
+        &self,
+        url: &str,
+        query: Option<&[(&str, &str)]>,
+        body: Option<&Value>,
+    ) -> Vec<String> {
+        let mut secrets = vec![self.config.secret.clone()];
+        let id = url
+            .strip_prefix(&self.base)
+            .and_then(id_and_action)
+            .map(|(_, id, _)| id);
+        if let Some(id) = id {
+            secrets.push(id.to_owned());
+            let decoded = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+            secrets.push(decoded.into_owned());
+        }
+        secrets.extend(
+            query
+                .unwrap_or_default()
+                .iter()
+                .map(|(_, v)| (*v).to_owned()),
+        );
+        if let Some(body) = body {
+            collect_strings(body, &mut secrets);
+        }
+        secrets
     }
 
     fn log(&self, method: &Method, url: &str, result: &str, started: Instant) {
@@ -455,14 +516,21 @@ impl PartnerClient {
 /// A request path for the debug log, with the user id replaced by `{id}`:
 /// the log names operations, not the people they concern.
 fn loggable_path(path: &str) -> String {
-    const USERS: &str = "/v1/partner/user/";
-    match path
-        .strip_prefix(USERS)
-        .and_then(|rest| rest.split_once('/'))
-    {
-        Some((_, action)) => format!("{USERS}{{id}}/{action}"),
+    match id_and_action(path) {
+        Some((collection, _, action)) => format!("{collection}{{id}}/{action}"),
         None => path.to_owned(),
     }
+}
+
+/// A path to one partner user or contact as (collection, id, action):
+/// `/v1/partner/user/ID/fetch` is `("/v1/partner/user/", "ID", "fetch")`.
+fn id_and_action(path: &str) -> Option<(&'static str, &str, &str)> {
+    ["/v1/partner/user/", "/v1/contact/"]
+        .into_iter()
+        .find_map(|collection| {
+            let (id, action) = path.strip_prefix(collection)?.split_once('/')?;
+            Some((collection, id, action))
+        })
 }
 
 /// Emails compare trimmed and case-insensitively everywhere.
@@ -526,13 +594,31 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(3600.0)))
 }
 
-fn status_error(status: StatusCode, body: &[u8]) -> Error {
+/// Every string in a JSON value.
+fn collect_strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// The error for a non-2xx answer. The body's message is kept, bounded, with
+/// `secrets` (what the request carried) redacted, whole or in pieces.
+fn status_error(status: StatusCode, body: &[u8], secrets: &[String]) -> Error {
     let parsed = serde_json::from_slice::<ErrorBody>(body).ok();
-    let partner_code = parsed.as_ref().and_then(|b| b.code.clone());
-    let partner_message = parsed
-        .and_then(|b| b.message)
-        .map(|m| shorten(m, MAX_MESSAGE));
+    let partner_code = parsed
+        .as_ref()
+        .and_then(|b| b.code.clone())
+        .map(|c| shorten(redact(&shorten(c, MAX_MESSAGE), secrets), MAX_CODE));
+    let partner_message = parsed.and_then(|b| b.message).map(|m| {
+        // Bounded before redacting (its cost grows with the text); a
+        // secret cut by that is still caught piece by piece.
+        shorten(redact(&shorten(m, MAX_MESSAGE * 4), secrets), MAX_MESSAGE)
+    });
     let message = match (status.as_u16(), partner_message) {
+        (300..=399, _) => "the Partner API answered a redirect, which is not followed".to_owned(),
         (401, m) => format!(
             "the partner secret was refused (invalid secret){}",
             m.map(|m| format!(": {m}")).unwrap_or_default()
@@ -644,13 +730,14 @@ mod tests {
         let e = status_error(
             StatusCode::NOT_FOUND,
             br#"{"message":"Not found","code":"NOT_FOUND"}"#,
+            &[],
         );
         assert_eq!(e.status(), Some(404));
         assert_eq!(e.partner_code(), Some("NOT_FOUND"));
-        let e = status_error(StatusCode::BAD_GATEWAY, b"<html>");
+        let e = status_error(StatusCode::BAD_GATEWAY, b"<html>", &[]);
         assert_eq!(e.partner_code(), Some("ERROR_502"));
         assert!(e.to_string().contains("not the JSON"));
-        let e = status_error(StatusCode::UNAUTHORIZED, b"");
+        let e = status_error(StatusCode::UNAUTHORIZED, b"", &[]);
         assert!(e.to_string().contains("invalid secret"));
     }
 

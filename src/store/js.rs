@@ -6,14 +6,13 @@
 //! otherwise a set is a JSON array of strings, read, changed and written
 //! back, because a plain key-value store has nothing better.
 
-use super::{TokenUse, Write};
+use super::{locks, TokenUse, Write};
 use crate::error::{shorten, Error, Result};
+use crate::redact::MIN_SECRET;
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +25,7 @@ pub enum StoreOp {
     SetRemove,
     SetMembers,
     Incr,
+    SetNx,
 }
 
 impl StoreOp {
@@ -39,6 +39,7 @@ impl StoreOp {
             StoreOp::SetRemove => "srem",
             StoreOp::SetMembers => "smembers",
             StoreOp::Incr => "incr",
+            StoreOp::SetNx => "setnx",
         }
     }
 }
@@ -72,10 +73,12 @@ pub struct Capabilities {
 pub struct JsStore {
     bridge: Box<dyn JsStoreBridge>,
     capabilities: Capabilities,
-    /// Per-key locks for read-change-write on stores without Redis
-    /// commands: atomic within this process (across processes only a
-    /// store with its own commands is).
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Names this store's per-key locks in the process's lock table (see
+    /// [`locks`]): one id per JS store object, shared by every adapter over
+    /// it, so read-change-write on stores without Redis commands is atomic
+    /// within this process whichever adapter runs it (across processes only
+    /// a store with its own commands is).
+    owner: String,
     /// Deadline for one store call: a promise that never settles must not
     /// hang a sign-in.
     timeout: Duration,
@@ -96,19 +99,8 @@ fn redact(message: &str, key: &str, value: Option<&str>) -> String {
             collect_strings(&parsed, &mut secrets);
         }
     }
-    // Longest first, so a key is replaced whole before its parts.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    let mut message = message.to_owned();
-    for secret in secrets.iter().filter(|s| s.len() >= MIN_SECRET) {
-        if message.contains(secret.as_str()) {
-            message = message.replace(secret.as_str(), "[redacted]");
-        }
-    }
-    message
+    crate::redact::redact(message, &secrets)
 }
-
-/// Shorter strings are field names or flags, not secrets.
-const MIN_SECRET: usize = 6;
 
 fn collect_strings(value: &Value, out: &mut Vec<String>) {
     match value {
@@ -123,15 +115,18 @@ fn collect_strings(value: &Value, out: &mut Vec<String>) {
 const MAX_JS_MESSAGE: usize = 300;
 
 impl JsStore {
+    /// `store_id`: the same number for every adapter over one JS store
+    /// object (the JS side keeps one per object).
     pub fn new(
         bridge: Box<dyn JsStoreBridge>,
         capabilities: Capabilities,
         timeout: Duration,
+        store_id: u64,
     ) -> Self {
         Self {
             bridge,
             capabilities,
-            locks: Mutex::default(),
+            owner: format!("js-store:{store_id}:"),
             timeout,
         }
     }
@@ -156,6 +151,9 @@ impl JsStore {
                 self.timeout.as_millis()
             ))),
             Ok(Err(message)) => {
+                // Bounded before redacting (whose cost grows with the text); a
+                // secret cut by that is still caught piece by piece.
+                let message = shorten(message, MAX_JS_MESSAGE * 4);
                 let message = shorten(redact(&message, key, value), MAX_JS_MESSAGE);
                 Err(Error::store(format!(
                     "the store's {}() failed: {message}",
@@ -171,25 +169,9 @@ impl JsStore {
     }
 
     /// Runs `change` (a read-change-write of `key`) with no other change of
-    /// the same key in between.
+    /// the same key of this store in between.
     async fn exclusive<T>(&self, key: &str, change: impl Future<Output = Result<T>>) -> Result<T> {
-        let lock = self
-            .locks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(key.to_owned())
-            .or_default()
-            .clone();
-        let result = {
-            let _held = lock.lock().await;
-            change.await
-        };
-        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
-        // Only the map and this call hold it: nobody waits, drop the entry.
-        if Arc::strong_count(&lock) == 2 {
-            locks.remove(key);
-        }
-        result
+        locks::exclusive(&format!("{}{key}", self.owner), |_| change).await
     }
 
     pub async fn set(&self, key: &str, value: &str, ttl_ms: Option<u64>) -> Result<()> {
@@ -262,18 +244,41 @@ impl JsStore {
     }
 
     /// A verification token's use as a sequence of calls (see
-    /// [`super::Store::use_token`]): a JS store has no scripts.
+    /// [`super::Store::use_token`]): a JS store has no scripts. The attempt
+    /// is counted before the code is tested, so no request in flight is
+    /// tested beyond the limit: with Redis commands by `INCR`, atomic on the
+    /// server; on a plain store in one critical section per identifier.
     pub async fn use_token(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
-        let found = self.getdel(t.token).await?;
         if t.max_failures == 0 {
-            return Ok(found);
+            return self.getdel(t.token).await;
         }
-        if found.is_some() {
-            self.del(t.failures).await?;
-            return Ok(found);
+        if self.capabilities.redis_sets {
+            return self.counted_use(t).await;
         }
-        if self.incr(t.failures, t.window_ms).await? >= i64::from(t.max_failures) {
-            let mut keys = self.set_members(t.outstanding).await?;
+        // Named apart from the keys' own locks, which the steps take.
+        let identifier = format!("{}\0use\0{}", self.owner, t.failures);
+        locks::exclusive(&identifier, |_| self.counted_use(t)).await
+    }
+
+    async fn counted_use(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
+        let outstanding = self.set_members(t.outstanding).await?;
+        if outstanding.is_empty() {
+            // No code to guess: nothing is counted, so nothing is written.
+            return self.getdel(t.token).await;
+        }
+        let attempt = self.incr(t.failures, t.window_ms).await?;
+        let max = i64::from(t.max_failures);
+        if attempt <= max {
+            if let Some(found) = self.getdel(t.token).await? {
+                self.del(t.failures).await?;
+                self.set_remove(t.outstanding, t.token).await?;
+                return Ok(Some(found));
+            }
+        }
+        if attempt >= max {
+            // The codes first, the count last: a request that sees the
+            // count start again finds no code left to test.
+            let mut keys = outstanding;
             keys.push(t.outstanding.to_owned());
             keys.push(t.failures.to_owned());
             for key in &keys {
@@ -281,6 +286,44 @@ impl JsStore {
             }
         }
         Ok(None)
+    }
+
+    /// [`super::Store::acquire`]. A Redis client answers its own `SET NX`;
+    /// a plain store is asked to set with `nx: true`, after a read that
+    /// finds no holder, and the value read back says who got it.
+    pub async fn acquire(&self, key: &str, value: &str, ttl_ms: u64) -> Result<bool> {
+        let ttl_ms = Some(ttl_ms.max(1));
+        if self.capabilities.redis_sets {
+            let answer = self.call(StoreOp::SetNx, key, Some(value), ttl_ms).await?;
+            return Ok(answer.is_some());
+        }
+        let holder = super::lease_holder(value);
+        self.exclusive(key, async {
+            // A lease past its end is free even if the store ignored `px`.
+            match self.get(key).await? {
+                Some(text) if super::lease_holder(&text).is_some() => return Ok(false),
+                Some(_) => self.del(key).await?,
+                None => {}
+            }
+            self.call(StoreOp::SetNx, key, Some(value), ttl_ms).await?;
+            let now = self.get(key).await?.and_then(|t| super::lease_holder(&t));
+            Ok(now.is_some() && now == holder)
+        })
+        .await
+    }
+
+    /// [`super::Store::release`]: read, compare, delete (a JS store has no
+    /// compare-and-delete; the lease's expiry bounds what a race costs).
+    pub async fn release(&self, key: &str, holder: &str) -> Result<()> {
+        self.exclusive(key, async {
+            match self.get(key).await? {
+                Some(text) if super::lease_holder(&text).as_deref() == Some(holder) => {
+                    self.del(key).await
+                }
+                _ => Ok(()),
+            }
+        })
+        .await
     }
 
     /// A batch of changes, one call at a time.
@@ -364,6 +407,8 @@ impl JsStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
 
     /// A JS store stand-in: a map behind the bridge, answering after a
     /// yield so that concurrent calls interleave as they would over napi.
@@ -392,12 +437,17 @@ mod tests {
         }
     }
 
-    fn store() -> Arc<JsStore> {
+    fn store_with_id(id: u64) -> Arc<JsStore> {
         Arc::new(JsStore::new(
             Box::new(MapBridge::default()),
             Capabilities::default(),
             Duration::from_secs(5),
+            id,
         ))
+    }
+
+    fn store() -> Arc<JsStore> {
+        store_with_id(fastrand::u64(1_000_000..))
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -413,7 +463,7 @@ mod tests {
             assert!(matches!(task.await, Ok(Ok(_))));
         }
         assert_eq!(store.get("n").await, Ok(Some("50".to_owned())));
-        assert!(store.locks.lock().map(|l| l.is_empty()).unwrap_or(false));
+        assert_eq!(locks::held(&store.owner), 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -188,27 +188,61 @@ impl MemoryStore {
     pub fn use_token(&self, t: &TokenUse<'_>) -> Option<String> {
         let now = Instant::now();
         let mut inner = self.lock();
-        let found = inner.take_text(t.token, now);
         if t.max_failures == 0 {
-            return found;
+            return inner.take_text(t.token, now);
         }
-        if found.is_some() {
-            inner.map.remove(t.failures);
-            return found;
-        }
-        if inner.incr(t.failures, t.window_ms, now) >= i64::from(t.max_failures) {
-            if let Some(Entry {
-                value: Value::Set(keys),
-                ..
-            }) = inner.map.remove(t.outstanding)
-            {
-                for key in keys {
-                    inner.map.remove(&key);
-                }
+        let outstanding: Vec<String> = match inner.map.get(t.outstanding) {
+            Some(
+                e @ Entry {
+                    value: Value::Set(keys),
+                    ..
+                },
+            ) if e.is_live(now) => keys.iter().cloned().collect(),
+            // No code to guess: nothing is counted, so nothing is written.
+            _ => return inner.take_text(t.token, now),
+        };
+        let attempt = inner.incr(t.failures, t.window_ms, now);
+        let max = i64::from(t.max_failures);
+        if attempt <= max {
+            if let Some(found) = inner.take_text(t.token, now) {
+                inner.map.remove(t.failures);
+                inner.set_remove(t.outstanding, t.token);
+                return Some(found);
             }
+        }
+        if attempt >= max {
+            for key in outstanding {
+                inner.map.remove(&key);
+            }
+            inner.map.remove(t.outstanding);
             inner.map.remove(t.failures);
         }
         None
+    }
+
+    /// [`super::Store::acquire`]: set when absent, under one lock.
+    pub fn acquire(&self, key: &str, value: &str, ttl_ms: u64) -> bool {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        if inner.map.get(key).is_some_and(|e| e.is_live(now)) {
+            return false;
+        }
+        inner.set(key, value, Some(ttl_ms), now);
+        true
+    }
+
+    /// [`super::Store::release`]: deleted only if `holder` still holds it.
+    pub fn release(&self, key: &str, holder: &str) {
+        let mut inner = self.lock();
+        if let Some(Entry {
+            value: Value::Text(text),
+            ..
+        }) = inner.map.get(key)
+        {
+            if super::lease_holder(text).as_deref() == Some(holder) {
+                inner.map.remove(key);
+            }
+        }
     }
 
     pub fn set_remove(&self, key: &str, member: &str) {

@@ -5,6 +5,7 @@
 //! dispatch is static, and no `async-trait` boxing sits on the hot path.
 
 pub mod js;
+pub mod locks;
 pub mod memory;
 pub mod redis;
 
@@ -14,6 +15,23 @@ use std::sync::Arc;
 pub use js::{Capabilities, JsStore, JsStoreBridge};
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
+
+/// A lease's value: a JSON object, so every kind of store keeps and returns
+/// the same text, with when it ends, for stores that ignore time-to-live.
+fn lease_value(holder: &str, ttl_ms: u64) -> String {
+    let until = crate::adapter::now_ms().saturating_add(ttl_ms as i64);
+    serde_json::json!({ "holder": holder, "until": until }).to_string()
+}
+
+/// Who holds the lease read as `text`, if it has not ended.
+pub(crate) fn lease_holder(text: &str) -> Option<String> {
+    let lease: serde_json::Value = serde_json::from_str(text).ok()?;
+    let until = lease.get("until").and_then(serde_json::Value::as_i64);
+    if until.is_some_and(|until| until <= crate::adapter::now_ms()) {
+        return None;
+    }
+    lease.get("holder")?.as_str().map(str::to_owned)
+}
 
 /// One change in a [`Store::write`] batch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,16 +149,46 @@ impl Store {
         }
     }
 
-    /// Uses a verification token: reads and deletes it in one step. When it
-    /// is there the failure count is cleared; when it is not, the failure is
-    /// counted and, at the limit, every outstanding token of the identifier
-    /// is deleted. One step on the native stores (a Lua script on Redis,
-    /// whose keys share the identifier's hash tag); a sequence on JS stores.
+    /// Uses a verification token. The attempt is counted first, atomically
+    /// per identifier; only an attempt within the limit reads and deletes
+    /// the token (of two concurrent uses, one wins), and a success clears
+    /// the count. The attempt that reaches the limit without the code, and
+    /// any beyond it, void every outstanding token of the identifier. An
+    /// identifier with no outstanding token is not counted, so a stream of
+    /// made-up identifiers writes nothing. One step on the native stores (a
+    /// Lua script on Redis, whose keys share the identifier's hash tag); a
+    /// sequence on JS stores (see [`JsStore::use_token`]).
     pub async fn use_token(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
         match self {
             Store::Memory(s) => Ok(s.use_token(t)),
             Store::Redis(s) => s.use_token(t).await,
             Store::Js(s) => s.use_token(t).await,
+        }
+    }
+
+    /// Takes the lease at `key` for `ttl_ms` when nobody holds it, as
+    /// `holder`; says whether it did. `SET NX PX` on Redis and on Redis
+    /// clients; on a plain JS store get, then set (with `nx: true`, which
+    /// stores like Upstash honour), then read back: exclusive within this
+    /// process, best effort across processes.
+    pub async fn acquire(&self, key: &str, holder: &str, ttl_ms: u64) -> Result<bool> {
+        let value = lease_value(holder, ttl_ms);
+        match self {
+            Store::Memory(s) => Ok(s.acquire(key, &value, ttl_ms)),
+            Store::Redis(s) => s.acquire(key, &value, ttl_ms).await,
+            Store::Js(s) => s.acquire(key, &value, ttl_ms).await,
+        }
+    }
+
+    /// Gives the lease at `key` back if `holder` still holds it.
+    pub async fn release(&self, key: &str, holder: &str) -> Result<()> {
+        match self {
+            Store::Memory(s) => {
+                s.release(key, holder);
+                Ok(())
+            }
+            Store::Redis(s) => s.release(key, holder).await,
+            Store::Js(s) => s.release(key, holder).await,
         }
     }
 

@@ -74,25 +74,48 @@ pub struct RedisStore {
 }
 
 /// KEYS: token, failures, outstanding; ARGV: max failures (0: no limit),
-/// window ms, store key prefix (the outstanding set holds unprefixed keys).
+/// window ms, store key prefix (the outstanding set holds unprefixed keys),
+/// the token's unprefixed key. The attempt is counted before the code is
+/// tested; an identifier with no outstanding code gets no counter.
 static USE_TOKEN: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
     redis::Script::new(
         r"
-local found = redis.call('GETDEL', KEYS[1])
 local max = tonumber(ARGV[1])
-if max == 0 then return found end
-if found then
-  redis.call('DEL', KEYS[2])
-  return found
+if max == 0 or redis.call('EXISTS', KEYS[3]) == 0 then
+  return redis.call('GETDEL', KEYS[1])
 end
 redis.call('SET', KEYS[2], 0, 'PX', ARGV[2], 'NX')
-if redis.call('INCR', KEYS[2]) >= max then
+local attempt = redis.call('INCR', KEYS[2])
+if attempt <= max then
+  local found = redis.call('GETDEL', KEYS[1])
+  if found then
+    redis.call('DEL', KEYS[2])
+    redis.call('SREM', KEYS[3], ARGV[4])
+    return found
+  end
+end
+if attempt >= max then
   for _, key in ipairs(redis.call('SMEMBERS', KEYS[3])) do
     redis.call('DEL', ARGV[3] .. key)
   end
   redis.call('DEL', KEYS[2], KEYS[3])
 end
 return false
+",
+    )
+});
+
+/// KEYS: the lease; ARGV: its holder. Deletes it only if still held.
+static RELEASE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local text = redis.call('GET', KEYS[1])
+if not text then return 0 end
+local ok, lease = pcall(cjson.decode, text)
+if ok and type(lease) == 'table' and lease.holder == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
 ",
     )
 });
@@ -319,10 +342,35 @@ impl RedisStore {
             .key(self.key(t.outstanding))
             .arg(t.max_failures)
             .arg(t.window_ms.max(1))
-            .arg(&self.prefix);
+            .arg(&self.prefix)
+            .arg(t.token);
         let mut conn = self.conn().await?;
         self.in_time("use-token script", invocation.invoke_async(&mut conn))
             .await
+    }
+
+    /// [`super::Store::acquire`]: `SET NX PX`.
+    pub async fn acquire(&self, key: &str, value: &str, ttl_ms: u64) -> Result<bool> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(key))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl_ms.max(1));
+        Ok(self
+            .query::<Option<String>>("SET NX", &cmd)
+            .await?
+            .is_some())
+    }
+
+    /// [`super::Store::release`]: a compare-and-delete script.
+    pub async fn release(&self, key: &str, holder: &str) -> Result<()> {
+        let mut invocation = RELEASE.prepare_invoke();
+        invocation.key(self.key(key)).arg(holder);
+        let mut conn = self.conn().await?;
+        self.in_time("release script", invocation.invoke_async::<i64>(&mut conn))
+            .await
+            .map(drop)
     }
 
     pub async fn set_remove(&self, key: &str, member: &str) -> Result<()> {
