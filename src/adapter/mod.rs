@@ -5,6 +5,7 @@
 
 mod input;
 mod keys;
+mod legacy;
 mod lookups;
 mod records;
 mod users;
