@@ -149,7 +149,8 @@ impl Adapter {
         let user = object(arg(args, 0), "the user")?;
         // Created with the email trimmed and lower-cased: the one spelling
         // every later look-up tries first.
-        let email = normalize_email(&required_email(user)?);
+        let given = required_email(user)?;
+        let email = normalize_email(&given);
         let name = optional_text(user, "name")?.flatten();
         let image = optional_text(user, "image")?.flatten();
         let verified = optional_verified(user)?.unwrap_or(Value::Null);
@@ -167,14 +168,12 @@ impl Adapter {
 
         // Look-up-then-create, one at a time per email: in this process by
         // a lock, across processes by a short lease in the store.
-        let (email_ref, body_ref) = (&email, &body);
+        let (given, email_ref, body_ref) = (&given, &email, &body);
         let created = locks::exclusive(&format!("create-user\0{email}"), |waited| async move {
             let lease = self.keys.user_creation(email_ref);
             let holder = format!("{:016x}", fastrand::u64(..));
             let contended = self.take_lease(&lease, &holder).await? || waited;
-            let created = self
-                .create_unless_found(email_ref, body_ref, contended)
-                .await;
+            let created = self.create_unless_found(given, body_ref, contended).await;
             self.lookups.invalidate();
             // A lease that cannot be given back expires by itself.
             self.store.release(&lease, &holder).await.ok();
