@@ -179,8 +179,18 @@ for (const kind of KINDS) {
 
     for (const maxVerificationAttempts of [5, 0]) {
       test(`30 adapters over one store, one token: exactly one winner (limit ${maxVerificationAttempts})`, async () => {
+        // A plain store without getdel answers after a pause, as a remote
+        // KV would, so that every use reads before any deletes.
+        const plain = typeof h.store.getdel !== 'function' && !h.store.sendCommand;
+        const store = plain
+          ? {
+              get: async (k) => (await sleep(2), h.store.get(k)),
+              set: (k, v, o) => h.store.set(k, v, o),
+              del: (k) => h.store.del(k),
+            }
+          : h.store;
         const adapters = Array.from({ length: 30 }, () =>
-          adapterOver(h.store, { maxVerificationAttempts }),
+          adapterOver(store, { maxVerificationAttempts }),
         );
         const identifier = `${uniq('once')}@example.com`;
         await adapters[0].createVerificationToken(verificationToken(identifier, 'the-code'));
@@ -265,5 +275,258 @@ for (const kind of KINDS) {
         'code',
       );
     });
+
+    // --- Low: deleteUser racing a write leaves nothing behind ----------------
+
+    test('linkAccount racing deleteUser leaves no account and no index', async () => {
+      const adapter = adapterOver(h.store);
+      const user = api.addUser({ email: `${uniq('race')}@example.com` });
+      const account = oauthAccount(user.id, 'github', uniq('gh'));
+      // The user check answers "exists" but arrives after the deletion.
+      api.fail({ op: 'fetch', mode: 'delay', delay: 150, apply: true });
+      const linking = adapter.linkAccount(account);
+      await sleep(30);
+      assert.equal(await adapter.deleteUser(user.id), null);
+      await rejectsWith(linking, 'USER_NOT_FOUND');
+      assert.equal(await adapter.getAccount(account.providerAccountId, 'github'), null);
+      assert.equal(await adapter.getUserByAccount(account), null);
+      if (h.store.map) {
+        assert.equal(h.store.map.has(keys.index(user.id, 'accounts')), false);
+      }
+    });
   });
 }
+
+// --- Low: createSession racing deleteUser, on stores whose writes can be held ---
+
+describe('createSession racing deleteUser', () => {
+  for (const [name, make] of [
+    [
+      'js object',
+      () =>
+        storeKinds(null)
+          ['js object']()
+          .then((h) => h.store),
+    ],
+    ['Store subclass', async () => new MapStore()],
+  ]) {
+    test(`on the ${name} store: the session is taken back`, async () => {
+      const inner = await make();
+      let release;
+      const gate = new Promise((resolve) => (release = resolve));
+      let held = null;
+      // The session write is held until the deletion has finished.
+      const store = {
+        get: (k) => inner.get(k),
+        del: (k) => inner.del(k),
+        set: async (k, v, o) => {
+          if (k.startsWith('session:')) {
+            held?.();
+            await gate;
+          }
+          return inner.set(k, v, o);
+        },
+      };
+      const adapter = adapterOver(store);
+      const user = api.addUser({ email: `${uniq('sess')}@example.com` });
+      const writing = new Promise((resolve) => (held = resolve));
+      const sessionToken = uniq('tok');
+      const creating = adapter.createSession({
+        sessionToken,
+        userId: user.id,
+        expires: inMs(60_000),
+      });
+      await writing;
+      assert.equal(await adapter.deleteUser(user.id), null);
+      release();
+      await rejectsWith(creating, 'USER_NOT_FOUND');
+      assert.equal(await inner.get(keys.session(sessionToken)), null);
+      assert.equal(await inner.get(keys.index(user.id, 'sessions')), null);
+    });
+  }
+});
+
+// --- Medium: the look-up never answers "no such user" when it cannot know ---
+
+describe('user look-up and creation against the Partner API', () => {
+  test('a list that ignores the email filter, user past the page limit: PARTNER_API, no second user', async () => {
+    const users = Array.from({ length: 2100 }, (_, i) => ({
+      email: `filler-${i}@example.com`,
+      createdAt: i + 1,
+    }));
+    users.push({ id: 'usr_far', email: 'far@example.com', createdAt: 5000 });
+    const wide = await startFakePartnerApi({ ignoreEmailFilter: true, users });
+    try {
+      const adapter = ChatBotKitPartnerAdapter({
+        secret: wide.secret,
+        baseUrl: wide.url,
+        store: new MapStore(),
+        retries: 0,
+        autoCreateUser: true,
+      });
+      const e = await rejectsWith(adapter.getUserByEmail('far@example.com'), 'PARTNER_API');
+      assert.match(e.message, /ignores the email filter/);
+      await rejectsWith(
+        adapter.createUser({ email: 'far@example.com', emailVerified: null }),
+        'PARTNER_API',
+      );
+      assert.equal(wide.users.size, 2101, 'no second user');
+    } finally {
+      await wide.close();
+    }
+  });
+
+  test('a lost create answer and a lagging list: looked up again after a wait, one user', async () => {
+    const lagging = await startFakePartnerApi({ listLag: 250 });
+    try {
+      const adapter = ChatBotKitPartnerAdapter({
+        secret: lagging.secret,
+        baseUrl: lagging.url,
+        store: new MapStore(),
+        retries: 1,
+        autoCreateUser: true,
+      });
+      lagging.fail({ op: 'create', status: 502, apply: true });
+      const user = await adapter.createUser({ email: 'lag@example.com', emailVerified: null });
+      const made = [...lagging.users.values()].filter((u) => u.email === 'lag@example.com');
+      assert.equal(made.length, 1);
+      assert.equal(user.id, made[0].id);
+    } finally {
+      await lagging.close();
+    }
+  });
+
+  test('an exact-match list filter: created lower-cased, found by any spelling', async () => {
+    const exact = await startFakePartnerApi({
+      caseSensitiveEmailFilter: true,
+      users: [{ id: 'usr_old', email: 'Ada@Example.com' }],
+    });
+    try {
+      const adapter = ChatBotKitPartnerAdapter({
+        secret: exact.secret,
+        baseUrl: exact.url,
+        store: new MapStore(),
+        retries: 0,
+        autoCreateUser: true,
+      });
+      const bob = await adapter.createUser({ email: ' Bob@Example.COM ', emailVerified: null });
+      assert.equal(exact.users.get(bob.id).email, 'bob@example.com');
+      assert.equal(bob.email, 'bob@example.com');
+      for (const spelling of ['bob@example.com', 'BOB@example.com', ' Bob@Example.COM ']) {
+        assert.equal((await adapter.getUserByEmail(spelling))?.id, bob.id, spelling);
+      }
+      // A user made elsewhere with capitals: found through the given spelling.
+      assert.equal((await adapter.getUserByEmail('Ada@Example.com'))?.id, 'usr_old');
+      await rejectsWith(
+        adapter.createUser({ email: 'Ada@Example.com', emailVerified: null }),
+        'DUPLICATE_USER',
+      );
+    } finally {
+      await exact.close();
+    }
+  });
+});
+
+// --- Low: secrets stay out of messages; no redirects; CONFIG quotes nothing ---
+
+describe('secrets, redirects and configuration', () => {
+  const adapterFor = (store = new MapStore()) =>
+    ChatBotKitPartnerAdapter({ secret: api.secret, baseUrl: api.url, store, retries: 0 });
+
+  test('Partner API error text never carries the secret or what was sent, whole or cut', async () => {
+    const adapter = adapterFor();
+    const email = 'victim.person@example.com';
+    const bodies = [
+      `bad request for ${email} with ${api.secret}`,
+      `${'x'.repeat(290)} ${api.secret}`, // our own truncation would cut it
+      `token ${api.secret.slice(0, 22)}`, // cut by the server
+      `…${api.secret.slice(14)} was refused`,
+    ];
+    for (const message of bodies) {
+      api.fail({ op: 'list', status: 400, body: { message, code: 'BAD_REQUEST' } });
+      const e = await rejectsWith(adapter.getUserByEmail(email), 'PARTNER_API');
+      for (const piece of [
+        api.secret.slice(0, 12),
+        api.secret.slice(12, 24),
+        api.secret.slice(-10),
+      ]) {
+        assert.ok(!e.message.includes(piece), `${e.message} leaks ${piece}`);
+      }
+      assert.ok(!e.message.includes('victim.person'), e.message);
+    }
+  });
+
+  test('store error text never carries the secret, a token or a value, whole or cut', async () => {
+    const store = new MapStore();
+    const sessionToken = `sess-${'k'.repeat(40)}-${Date.now()}`;
+    store.set = async (key, value) => {
+      throw new Error(`ERR ${api.secret.slice(0, 20)} set ${JSON.stringify(value).slice(0, 50)}`);
+    };
+    const adapter = adapterFor(store);
+    const e = await rejectsWith(
+      adapter.createSession({ sessionToken, userId: 'usr_x', expires: inMs(60_000) }),
+      'STORE',
+    );
+    assert.ok(!e.message.includes(api.secret.slice(0, 12)), e.message);
+    assert.ok(!e.message.includes('kkkkkkkkkk'), e.message);
+  });
+
+  test('a 3xx from the Partner API is PARTNER_API and is not followed', async () => {
+    let elsewhere = 0;
+    const other = http.createServer((req, res) => {
+      elsewhere++;
+      res.end('{}');
+    });
+    await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const target = `http://127.0.0.1:${other.address().port}/v1/partner/user/list`;
+      api.fail({ status: 302, headers: { location: target }, body: '', times: 10 });
+      const adapter = ChatBotKitPartnerAdapter({
+        secret: api.secret,
+        baseUrl: api.url,
+        store: new MapStore(),
+        retries: 0,
+        autoCreateUser: true,
+      });
+      const e = await rejectsWith(adapter.getUserByEmail('a@example.com'), 'PARTNER_API');
+      assert.equal(e.status, 302);
+      assert.match(e.message, /redirect/);
+      api.clearFaults();
+      api.fail({ op: 'create', status: 307, headers: { location: target }, body: '' });
+      await rejectsWith(
+        adapter.createUser({ email: 'b@example.com', emailVerified: null }),
+        'PARTNER_API',
+      );
+      assert.equal(elsewhere, 0, 'the other server got nothing');
+    } finally {
+      api.clearFaults();
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
+  test('CONFIG errors about RedisStore options quote no URL or password', async () => {
+    for (const options of [
+      { cluster: 'redis://:hunter2-secret@10.0.0.1:6379' },
+      { url: ['redis://:hunter2-secret@10.0.0.1:6379'] },
+      { url: 'redis://:hunter2-secret@10.0.0.1:6379', timeout: 'soon' },
+    ]) {
+      let caught;
+      try {
+        new RedisStore(options);
+      } catch (e) {
+        caught = e;
+      }
+      assert.equal(caught?.code, 'CONFIG', JSON.stringify(options));
+      assert.ok(!caught.message.includes('hunter2'), caught.message);
+    }
+  });
+
+  test('a keyPrefix with { or } is CONFIG (it would break Cluster hash tags)', () => {
+    for (const keyPrefix of ['{app}:', 'app}', '{']) {
+      assert.throws(
+        () => ChatBotKitPartnerAdapter({ secret: 's', store: new MapStore(), keyPrefix }),
+        (e) => e.code === 'CONFIG' && /keyPrefix/.test(e.message),
+      );
+    }
+  });
+});

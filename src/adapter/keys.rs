@@ -52,14 +52,10 @@ impl Keys {
         format!("{}user-creation:{{{}}}", self.prefix, encode_segment(email))
     }
 
-    /// The count of failed uses of codes the original package issued
-    /// (see `legacy.rs`), for an identifier.
-    pub fn legacy_verification_failures(&self, identifier: &str) -> String {
-        format!(
-            "{}verification-legacy-failures:{{{}}}",
-            self.prefix,
-            encode_segment(identifier)
-        )
+    /// The count of failed looks for codes the original package issued
+    /// (see `legacy.rs`): one for the whole store.
+    pub fn legacy_verification_failures(&self) -> String {
+        format!("{}verification-legacy-failures", self.prefix)
     }
 
     pub fn account(&self, provider: &str, provider_account_id: &str) -> String {

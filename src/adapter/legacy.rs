@@ -5,11 +5,14 @@
 //! the token as Auth.js handed it over) with the token object as its value,
 //! `expires` as whatever the store made of a `Date` (an ISO string in JSON
 //! stores). Such a record is accepted once, only for its own identifier and
-//! before its `expires`, then deleted. Guesses at such codes are counted per
-//! identifier like those at current codes: after `maxVerificationAttempts`
-//! misses within the hour, no original code is looked up for it any more.
-//! The count is kept under a lock of this process, so processes sharing a
-//! store may each allow that many.
+//! before its `expires`, then deleted.
+//!
+//! Guesses at such codes cannot be counted per identifier as current ones
+//! are (nothing says which identifiers have one, and a count for every
+//! identifier tried would let anyone fill the store), so they share one
+//! budget: after `LEGACY_MISS_BUDGET` misses within the hour, no original
+//! code is looked up any more until the hour has passed. The budget is kept
+//! under a lock of this process.
 
 use super::input::{date_value, now_ms, parse_record, Object};
 use super::records::FAILURE_WINDOW_MS;
@@ -19,6 +22,10 @@ use crate::partner::normalize_email;
 use crate::store::locks;
 use serde_json::{json, Value};
 use std::time::UNIX_EPOCH;
+
+/// Misses allowed per hour, for the whole store: guessing one 6-character
+/// code within it succeeds with a chance of 1000 / 16.7 million.
+const LEGACY_MISS_BUDGET: u64 = 1000;
 
 /// The original's key of a code.
 fn legacy_key(token: &str) -> String {
@@ -47,17 +54,37 @@ impl Adapter {
         given: &str,
         token: &str,
     ) -> Result<Value> {
-        let failures = self.keys.legacy_verification_failures(identifier);
-        let limit = u64::from(self.max_verification_attempts);
+        if self.max_verification_attempts == 0 {
+            // No limit wanted: nothing to count.
+            return self.take_legacy_token(identifier, given, token).await;
+        }
+        let failures = self.keys.legacy_verification_failures();
         let lock = format!("legacy-token\0{failures}");
         locks::exclusive(&lock, |_| async {
             let missed = match self.store.get(&failures).await? {
                 Some(text) => text.trim().parse::<u64>().unwrap_or(0),
                 None => 0,
             };
-            if limit > 0 && missed >= limit {
+            if missed >= LEGACY_MISS_BUDGET {
                 return Ok(Value::Null);
             }
+            let found = self.take_legacy_token(identifier, given, token).await?;
+            if found.is_null() {
+                let count = (missed + 1).to_string();
+                self.store
+                    .set(&failures, &count, Some(FAILURE_WINDOW_MS))
+                    .await?;
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    /// The original's record for `token` if it is `identifier`'s and live
+    /// (deleted then), else null (another identifier's is left in place).
+    async fn take_legacy_token(&self, identifier: &str, given: &str, token: &str) -> Result<Value> {
+        let lock = format!("legacy-token-use\0{token}");
+        locks::exclusive(&lock, |_| async {
             let key = legacy_key(token);
             let record = match self.store.get(&key).await? {
                 // Not an object the original wrote: not a code of ours to judge.
@@ -72,13 +99,6 @@ impl Adapter {
                     == Some(identifier)
             });
             let (Some(record), true) = (record, own) else {
-                // No code, or another person's (left for them): a miss.
-                if limit > 0 {
-                    let count = (missed + 1).to_string();
-                    self.store
-                        .set(&failures, &count, Some(FAILURE_WINDOW_MS))
-                        .await?;
-                }
                 return Ok(Value::Null);
             };
             // Its own code, used once: gone whatever it says of its expiry.
@@ -87,9 +107,6 @@ impl Adapter {
             let Some(expires) = expires else {
                 return Ok(Value::Null);
             };
-            if missed > 0 {
-                self.store.del(&failures).await?;
-            }
             Ok(json!({
                 "identifier": given,
                 "token": token,

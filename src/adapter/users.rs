@@ -106,7 +106,8 @@ impl Adapter {
         let user = object(arg(args, 0), "the user")?;
         // Created with the email trimmed and lower-cased: the one spelling
         // every later look-up tries first.
-        let email = normalize_email(&required_email(user)?);
+        let given = required_email(user)?;
+        let email = normalize_email(&given);
         let new = NewPerson {
             email: email.clone(),
             name: optional_text(user, "name")?.flatten(),
@@ -116,12 +117,12 @@ impl Adapter {
 
         // Look-up-then-create, one at a time per email: in this process by
         // a lock, across processes by a short lease in the store.
-        let (email_ref, new_ref) = (&email, &new);
+        let (given, email_ref, new_ref) = (&given, &email, &new);
         let created = locks::exclusive(&format!("create-user\0{email}"), |waited| async move {
             let lease = self.keys.user_creation(email_ref);
             let holder = format!("{:016x}", fastrand::u64(..));
             let contended = self.take_lease(&lease, &holder).await? || waited;
-            let created = self.create_unless_found(new_ref, contended).await;
+            let created = self.create_unless_found(given, new_ref, contended).await;
             self.lookups.invalidate();
             // A lease that cannot be given back expires by itself.
             self.store.release(&lease, &holder).await.ok();
@@ -172,11 +173,18 @@ impl Adapter {
     /// Creates the user unless the email has one. After waiting for another
     /// creation (`contended`), the user it made is the answer; otherwise an
     /// existing user is `DUPLICATE_USER`.
-    async fn create_unless_found(&self, new: &NewPerson, contended: bool) -> Result<Created> {
-        match self.directory.find_by_email(&new.email).await? {
+    /// `given` is the email as the caller spelled it, looked up after the
+    /// normalised one (users made elsewhere may keep their own spelling).
+    async fn create_unless_found(
+        &self,
+        given: &str,
+        new: &NewPerson,
+        contended: bool,
+    ) -> Result<Created> {
+        match self.directory.find_by_email(given).await? {
             Some(user) if contended => Ok(Created::ByAnother(user)),
             Some(_) => Err(Error::DuplicateUser),
-            None => self.create_reconciled(new).await.map(Created::New),
+            None => self.create_reconciled(given, new).await.map(Created::New),
         }
     }
 
@@ -185,7 +193,7 @@ impl Adapter {
     /// again, so a retry never makes a second user.
     /// A directory whose create is idempotent (contacts: `ensure`) has
     /// retried it already, and needs no reconciliation.
-    async fn create_reconciled(&self, new: &NewPerson) -> Result<String> {
+    async fn create_reconciled(&self, given: &str, new: &NewPerson) -> Result<String> {
         let mut tries_left = self.directory.retries();
         loop {
             let error = match self.directory.create(new).await {
@@ -215,7 +223,7 @@ impl Adapter {
             // window for a second user; see the README).
             for wait in [Duration::ZERO, RECONCILE_WAIT] {
                 tokio::time::sleep(wait).await;
-                match self.directory.find_by_email(&new.email).await {
+                match self.directory.find_by_email(given).await {
                     Ok(Some(existing)) => return Ok(existing.id),
                     Ok(None) => {}
                     Err(_) => return Err(error),
