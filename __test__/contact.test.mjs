@@ -5,6 +5,7 @@
 // original's options.
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import {
   ChatBotKitContactAdapter,
   ContactMemoryStore,
@@ -15,6 +16,10 @@ import { rejectsWith } from './helpers/assert.mjs';
 import { FAMILIES } from './helpers/families.mjs';
 
 const { seed } = FAMILIES.contact;
+
+/** The fingerprint the adapter gives the contact of an email (README: Contact adapter). */
+const fingerprintOf = (email) =>
+  `nextauth-email-sha256:${createHash('sha256').update(email.trim().toLowerCase()).digest('hex')}`;
 
 let api; // honours the meta filter
 let careless; // answers every contact whatever the filter
@@ -94,7 +99,7 @@ describe('creating contacts', () => {
     const adapter = adapterOn(api, { autoCreateContact: true });
     const user = await adapter.createUser({ email: ' Lin@Example.com', emailVerified: null });
     const [ensure] = api.requests.filter((r) => r.op === 'contactEnsure');
-    assert.match(ensure.body.fingerprint, /^nextauth-email-sha256:[0-9a-f]{64}$/);
+    assert.equal(ensure.body.fingerprint, fingerprintOf('lin@example.com'));
     assert.doesNotMatch(ensure.body.fingerprint, /lin/i, 'the fingerprint is not the address');
     assert.equal(api.calls('contactCreate'), 0);
     const stored = api.contacts.get(user.id);
@@ -129,6 +134,33 @@ describe('creating contacts', () => {
       contactsWith(api, 'lost@example.com').map((c) => c.id),
       [user.id],
     );
+  });
+
+  test('after an email change, a sign-up with the old address makes a new contact', async () => {
+    const adapter = adapterOn(api, { autoCreateContact: true });
+    const first = await adapter.createUser({ email: 'moving@example.com', emailVerified: null });
+    await adapter.updateUser({ id: first.id, email: 'moved@example.com' });
+    const stored = api.contacts.get(first.id);
+    assert.equal(stored.fingerprint, fingerprintOf('moved@example.com'), 'the fingerprint follows');
+    const second = await adapter.createUser({ email: 'moving@example.com', emailVerified: null });
+    assert.notEqual(second.id, first.id);
+    assert.equal(api.contacts.get(first.id).email, 'moved@example.com', 'the first is untouched');
+  });
+
+  test('a fingerprint held by a contact with another email is never handed out', async () => {
+    // Changed outside the adapter: the fingerprint still says the old address.
+    const taken = api.addContact({
+      fingerprint: fingerprintOf('old@example.com'),
+      email: 'someone.else@example.com',
+      meta: { email: 'someone.else@example.com' },
+    });
+    const adapter = adapterOn(api, { autoCreateContact: true });
+    await rejectsWith(
+      adapter.createUser({ email: 'old@example.com', emailVerified: null }),
+      'DUPLICATE_USER',
+    );
+    assert.equal(api.contacts.get(taken.id).email, 'someone.else@example.com');
+    assert.equal(contactsWith(api, 'old@example.com').length, 0);
   });
 
   test('a second createUser for an existing email is DUPLICATE_USER', async () => {

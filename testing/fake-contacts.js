@@ -95,6 +95,10 @@ function contactApi(options, tools) {
       if (bad) return error(400, bad);
       const contact = contacts.get(contactId);
       if (!contact) return error(404);
+      const holder = body.fingerprint !== undefined && byFingerprint(body.fingerprint);
+      if (holder && holder.id !== contactId) {
+        return error(409, 'A contact with this fingerprint already exists');
+      }
       // Given fields replace stored ones (meta as a whole); updatedAt moves forward.
       Object.assign(contact, pick(body, CONTACT_FIELDS), {
         updatedAt: Math.max(Date.now(), contact.updatedAt + 1),

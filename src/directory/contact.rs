@@ -237,7 +237,16 @@ impl ContactClient {
             )
             .await?;
         let created: IdResponse = parse("ensure contact", &answer)?;
-        Ok(created.id)
+        // `ensure` answers whichever contact holds the fingerprint: one whose
+        // email was changed outside this adapter is someone else's now, and
+        // must never be handed to the person signing up with the old address.
+        let wanted = normalize_email(&new.email);
+        match self.fetch_contact(&created.id).await? {
+            Some(contact) if contact.email().map(normalize_email).as_deref() == Some(&wanted) => {
+                Ok(created.id)
+            }
+            _ => Err(Error::DuplicateUser),
+        }
     }
 
     pub async fn update(&self, id: &str, changes: &Changes) -> Result<Person> {
@@ -255,6 +264,9 @@ impl ContactClient {
         }
         if let Some(email) = &changes.email {
             body.insert("email".into(), json!(email));
+            // The fingerprint follows the email, so that a sign-up with the
+            // old address makes a new contact instead of finding this one.
+            body.insert("fingerprint".into(), json!(contact_fingerprint(email)));
             meta.insert(META_EMAIL.into(), json!(normalize_email(email)));
             meta_changed = true;
         }
