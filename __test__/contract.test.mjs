@@ -83,9 +83,10 @@ for (const { family, kindName } of SUITES) {
 
     /**
      * Members of a per-user index, or `undefined` where the store cannot show
-     * them: MemoryStore keeps sets where `get()` does not see them, the
-     * native RedisStore and the ioredis / node-redis clients keep a real
-     * Redis set (read with SMEMBERS), other JS stores a JSON array of keys.
+     * them: MemoryStore keeps indexes where `get()` does not see them, the
+     * native RedisStore and the ioredis / node-redis clients keep a Redis
+     * sorted set scored by expiry (read with ZRANGE), other JS stores a JSON
+     * object of member → expiry.
      */
     const redisSets = ['redis', 'ioredis', 'node-redis'].includes(kindName);
     async function indexMembers(k) {
@@ -94,11 +95,11 @@ for (const { family, kindName } of SUITES) {
         return undefined;
       }
       if (redisSets) {
-        const out = redis.cli('SMEMBERS', k);
+        const out = redis.cli('ZRANGE', k, '0', '-1');
         return out === '' ? [] : out.split('\n').sort();
       }
       const raw = await h.read(k);
-      return raw == null ? [] : [...raw].sort();
+      return raw == null ? [] : Object.keys(raw).sort();
     }
 
     async function assertIndex(k, expected) {

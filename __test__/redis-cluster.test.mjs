@@ -142,7 +142,7 @@ describe('Redis Cluster', redisTestOptions(), () => {
     assert.equal(holders.size, 1);
     for (const key of indexKeys) {
       const node = cluster.nodes.find((n) => n.cli('EXISTS', key) === '1');
-      assert.equal(node?.cli('TYPE', key), 'set', `${key} must be a Redis set`);
+      assert.equal(node?.cli('TYPE', key), 'zset', `${key} must be a Redis sorted set`);
     }
 
     assert.deepEqual(

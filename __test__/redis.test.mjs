@@ -293,7 +293,7 @@ describe('Redis', redisTestOptions(), () => {
         assert.ok(all.length >= 5, `keys: ${all}`);
         for (const key of all) assert.ok(key.startsWith('app1:'), `${key} is not prefixed`);
         assert.equal(redis.cli('EXISTS', `app1:${keys.session('p-sess')}`), '1');
-        assert.equal(redis.cli('TYPE', `app1:${keys.index(user.id, 'sessions')}`), 'set');
+        assert.equal(redis.cli('TYPE', `app1:${keys.index(user.id, 'sessions')}`), 'zset');
         // An adapter with another prefix on the same Redis sees none of it.
         const other = makeAdapter(store, { keyPrefix: 'app2:' });
         assert.equal(await other.getSessionAndUser('p-sess'), null);
@@ -381,7 +381,7 @@ describe('Redis', redisTestOptions(), () => {
       }
     });
 
-    test('per-user indexes are Redis sets, cleaned by deleteSession and unlinkAccount', async () => {
+    test('per-user indexes are Redis sorted sets, cleaned by deleteSession and unlinkAccount', async () => {
       redis.flush();
       const store = makeStore();
       try {
@@ -407,27 +407,27 @@ describe('Redis', redisTestOptions(), () => {
         await adapter.createAuthenticator(authenticator('cred-1', user.id));
 
         for (const key of [sessionsKey, accountsKey, authenticatorsKey]) {
-          assert.equal(redis.cli('TYPE', key), 'set', `${key} must be a Redis set`);
+          assert.equal(redis.cli('TYPE', key), 'zset', `${key} must be a Redis sorted set`);
         }
-        assert.deepEqual(sorted(lines(redis.cli('SMEMBERS', sessionsKey))), [
+        assert.deepEqual(sorted(lines(redis.cli('ZRANGE', sessionsKey, '0', '-1'))), [
           keys.session('s-1'),
           keys.session('s-2'),
         ]);
-        assert.deepEqual(sorted(lines(redis.cli('SMEMBERS', accountsKey))), [
+        assert.deepEqual(sorted(lines(redis.cli('ZRANGE', accountsKey, '0', '-1'))), [
           keys.account('github', '101'),
           keys.account('google', 'g:102'),
         ]);
-        assert.deepEqual(lines(redis.cli('SMEMBERS', authenticatorsKey)), [
+        assert.deepEqual(lines(redis.cli('ZRANGE', authenticatorsKey, '0', '-1')), [
           keys.authenticator('cred-1'),
         ]);
 
         assert.deepEqual((await adapter.deleteSession('s-1'))?.sessionToken, 's-1');
         assert.equal(redis.cli('EXISTS', keys.session('s-1')), '0');
-        assert.deepEqual(lines(redis.cli('SMEMBERS', sessionsKey)), [keys.session('s-2')]);
+        assert.deepEqual(lines(redis.cli('ZRANGE', sessionsKey, '0', '-1')), [keys.session('s-2')]);
 
         await adapter.unlinkAccount({ provider: 'google', providerAccountId: 'g:102' });
         assert.equal(redis.cli('EXISTS', keys.account('google', 'g:102')), '0');
-        assert.deepEqual(lines(redis.cli('SMEMBERS', accountsKey)), [
+        assert.deepEqual(lines(redis.cli('ZRANGE', accountsKey, '0', '-1')), [
           keys.account('github', '101'),
         ]);
         assert.equal(await adapter.getAccount('g:102', 'google'), null);
@@ -436,7 +436,7 @@ describe('Redis', redisTestOptions(), () => {
           oauthAccount(user.id, 'github', '101'),
         );
 
-        // Emptied sets disappear (Redis drops empty sets).
+        // Emptied sorted sets disappear (Redis drops empty ones).
         await adapter.deleteSession('s-2');
         await adapter.unlinkAccount({ provider: 'github', providerAccountId: '101' });
         assert.equal(redis.cli('EXISTS', sessionsKey), '0');
@@ -689,7 +689,8 @@ describe('Redis', redisTestOptions(), () => {
         store: client,
         pttl: async (key) => Number(redis.cli('PTTL', key)),
         raw: async (key) => redis.cli('GET', key),
-        indexMembers: async (key) => redis.cli('SMEMBERS', key).split('\n').filter(Boolean),
+        indexMembers: async (key) =>
+          redis.cli('ZRANGE', key, '0', '-1').split('\n').filter(Boolean),
         close: () => client.quit(),
       };
     },
@@ -701,7 +702,8 @@ describe('Redis', redisTestOptions(), () => {
         store: client,
         pttl: async (key) => Number(redis.cli('PTTL', key)),
         raw: async (key) => redis.cli('GET', key),
-        indexMembers: async (key) => redis.cli('SMEMBERS', key).split('\n').filter(Boolean),
+        indexMembers: async (key) =>
+          redis.cli('ZRANGE', key, '0', '-1').split('\n').filter(Boolean),
         close: () => (typeof client.close === 'function' ? client.close() : client.quit()),
       };
     },
@@ -719,8 +721,9 @@ describe('Redis', redisTestOptions(), () => {
           const entry = store.map.get(key);
           return entry ? JSON.stringify(entry.value) : '';
         },
-        // A plain key-value store keeps an index as a JSON array of keys.
-        indexMembers: async (key) => store.map.get(key)?.value ?? [],
+        // A plain key-value store keeps an index as a JSON object of
+        // member → expiry.
+        indexMembers: async (key) => Object.keys(store.map.get(key)?.value ?? {}),
         close: async () => {},
       };
     },

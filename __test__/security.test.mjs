@@ -109,6 +109,25 @@ function kinds() {
 
 const KINDS = Object.keys(kinds());
 
+const REDIS_KINDS = ['redis', 'ioredis', 'node-redis', 'redis cluster'];
+
+/**
+ * The members of a per-user index as the store holds them, or undefined for
+ * MemoryStore, whose indexes `get()` does not show (its pruning is covered
+ * by the Rust unit test `indexes_drop_expired_members_on_add`).
+ */
+async function indexMembers(kind, h, key) {
+  if (kind === 'memory') return undefined;
+  if (REDIS_KINDS.includes(kind)) {
+    const nodes = kind === 'redis cluster' ? cluster.nodes : [redis];
+    // On a cluster only the node that owns the key's slot answers it.
+    const owner = nodes.find((n) => n.cli('EXISTS', key) === '1');
+    return owner ? lines(owner.cli('ZRANGE', key, '0', '-1')) : [];
+  }
+  const raw = await h.store.get(key);
+  return raw == null ? [] : Object.keys(raw);
+}
+
 function adapterOver(store, options = {}) {
   return ChatBotKitPartnerAdapter({
     secret: api.secret,
@@ -293,6 +312,64 @@ for (const kind of KINDS) {
       if (h.store.map) {
         assert.equal(h.store.map.has(keys.index(user.id, 'accounts')), false);
       }
+    });
+
+    // --- Low: per-user indexes do not grow without bound ---------------------
+
+    test('300 expired sessions leave at most 10 index entries after the next createSession', async () => {
+      const adapter = adapterOver(h.store);
+      const user = api.addUser({ email: `${uniq('many-sessions')}@example.com` });
+      const soon = inMs(1500);
+      for (let i = 0; i < 300; i += 50) {
+        await Promise.all(
+          Array.from({ length: 50 }, (_, j) =>
+            adapter.createSession({
+              sessionToken: uniq(`old-${i + j}`),
+              userId: user.id,
+              expires: soon,
+            }),
+          ),
+        );
+      }
+      const index = keys.index(user.id, 'sessions');
+      const before = await indexMembers(kind, h, index);
+      if (before) assert.equal(before.length, 300);
+      await sleep(soon.getTime() - Date.now() + 50);
+      const fresh = uniq('fresh');
+      await adapter.createSession({ sessionToken: fresh, userId: user.id, expires: inMs(60_000) });
+      const after = await indexMembers(kind, h, index);
+      if (after) {
+        assert.ok(after.length <= 10, `${after.length} entries`);
+        assert.ok(after.includes(keys.session(fresh)));
+      }
+      // What deleteUser finds through the index is still everything live.
+      await adapter.deleteUser(user.id);
+      assert.equal(await adapter.getSessionAndUser(fresh), null);
+    });
+
+    test('an index an earlier version wrote (a set, a JSON array) keeps working', async (t) => {
+      if (kind === 'memory') return t.skip('MemoryStore holds nothing from an earlier version');
+      const adapter = adapterOver(h.store);
+      const user = api.addUser({ email: `${uniq('legacy')}@example.com` });
+      const index = keys.index(user.id, 'sessions');
+      const old = keys.session(uniq('old-session'));
+      if (REDIS_KINDS.includes(kind)) {
+        // SADD on the node that owns the slot (the others answer MOVED).
+        const nodes = kind === 'redis cluster' ? cluster.nodes : [redis];
+        assert.ok(
+          nodes.some((n) => n.cli('SADD', index, old) === '1'),
+          'the legacy set was written',
+        );
+      } else {
+        await h.store.set(index, [old]);
+      }
+      const fresh = uniq('fresh');
+      await adapter.createSession({ sessionToken: fresh, userId: user.id, expires: inMs(60_000) });
+      const members = (await indexMembers(kind, h, index)).sort();
+      assert.deepEqual(members, [old, keys.session(fresh)].sort());
+      await adapter.deleteUser(user.id);
+      assert.equal(await adapter.getSessionAndUser(fresh), null);
+      assert.deepEqual(await indexMembers(kind, h, index), []);
     });
   });
 }

@@ -147,8 +147,57 @@ async function execIoRedis(multi) {
   });
 }
 
+// An index an earlier version kept as a plain set becomes a sorted set, its
+// members scored +inf (their expiry unknown). The same script as the native
+// store's.
+const INDEX_TO_SORTED = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'set' then return 0 end
+local members = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+for _, member in ipairs(members) do redis.call('ZADD', KEYS[1], '+inf', member) end
+return #members
+`;
+
+/** Runs `step` on a sorted-set index, converting a plain-set one first if need be. */
+async function onSortedIndex(step, convert) {
+  try {
+    return await step();
+  } catch (e) {
+    if (!/WRONGTYPE/.test(messageOf(e))) throw e;
+    await convert();
+    return step();
+  }
+}
+
 function isNodeRedis(client) {
   return typeof client.sendCommand === 'function' && 'isOpen' in client;
+}
+
+/**
+ * A Redis client's per-user index operations: a sorted set scored by expiry,
+ * pruned of the expired on every add.
+ */
+function sortedIndex({ add, prune, remove, members, convert }) {
+  return {
+    add: (key, member, expires, now) =>
+      onSortedIndex(
+        async () => {
+          await add(key, member, expires);
+          await prune(key, now);
+        },
+        () => convert(key),
+      ),
+    remove: (key, member) =>
+      onSortedIndex(
+        () => remove(key, member),
+        () => convert(key),
+      ),
+    members: (key) =>
+      onSortedIndex(
+        () => members(key),
+        () => convert(key),
+      ),
+  };
 }
 
 /**
@@ -187,6 +236,13 @@ function toKeyValue(store) {
           (await execIoRedis(store.multi().set(key, '0', 'PX', px, 'NX').incr(key)))[1],
         setnx: (key, text, px) => store.set(key, text, 'PX', px, 'NX'),
       },
+      index: sortedIndex({
+        add: (key, member, expires) => store.zadd(key, expires ?? '+inf', member),
+        prune: (key, now) => store.zremrangebyscore(key, '-inf', now),
+        remove: (key, member) => store.zrem(key, member),
+        members: (key) => store.zrange(key, 0, -1),
+        convert: (key) => store.eval(INDEX_TO_SORTED, 1, key),
+      }),
     };
   }
   if (isNodeRedis(store)) {
@@ -212,6 +268,14 @@ function toKeyValue(store) {
           (await store.multi().set(key, '0', { PX: px, NX: true }).incr(key).exec())[1],
         setnx: (key, text, px) => store.set(key, text, { PX: px, NX: true }),
       },
+      index: sortedIndex({
+        add: (key, member, expires) =>
+          store.zAdd(key, { score: expires ?? Infinity, value: member }),
+        prune: (key, now) => store.zRemRangeByScore(key, '-inf', now),
+        remove: (key, member) => store.zRem(key, member),
+        members: (key) => store.zRange(key, 0, -1),
+        convert: (key) => store.eval(INDEX_TO_SORTED, { keys: [key] }),
+      }),
     };
   }
   for (const method of ['get', 'set', 'del']) {
@@ -293,6 +357,16 @@ function storeBridge(kv) {
           return JSON.stringify(await kv.sets.members(key));
         case 'incr':
           return String(await kv.sets.incr(key, px));
+        case 'zadd': {
+          const [member, expires, now] = JSON.parse(value);
+          await kv.index.add(key, member, expires, now);
+          return null;
+        }
+        case 'zrem':
+          await kv.index.remove(key, value);
+          return null;
+        case 'zmembers':
+          return JSON.stringify(await kv.index.members(key));
         case 'setnx':
           // A Redis client answers whether it set; a plain store is asked
           // to set only if absent (Upstash and Vercel KV honour `nx`) and

@@ -109,7 +109,7 @@ impl Adapter {
         if let Some(previous) = self.store.get(&key).await? {
             if let Some(Value::String(old_user)) = parse_record(&previous)?.get("userId") {
                 if old_user != user_id {
-                    batch.push(Write::SetRemove {
+                    batch.push(Write::IndexRemove {
                         key: self.keys.user_index(old_user, IndexKind::Accounts),
                         member: key.clone(),
                     });
@@ -216,17 +216,26 @@ impl Adapter {
         });
         if old_user.as_ref().and_then(Value::as_str) != Some(user_id.as_str()) {
             if let Some(Value::String(old)) = &old_user {
-                batch.push(Write::SetRemove {
+                batch.push(Write::IndexRemove {
                     key: self.keys.user_index(old, IndexKind::Sessions),
                     member: key.clone(),
                 });
             }
-            batch.push(Write::SetAdd {
-                key: self.keys.user_index(&user_id, IndexKind::Sessions),
-                member: key,
-                ttl_ms: None,
-            });
         }
+        // Entered again with its new expiry, which is what the index is
+        // pruned by; a session moved into the past leaves it.
+        let index = self.keys.user_index(&user_id, IndexKind::Sessions);
+        batch.push(match ttl_until(expires) {
+            Some(_) => Write::IndexAdd {
+                key: index,
+                member: key,
+                expires_ms: Some(expires),
+            },
+            None => Write::IndexRemove {
+                key: index,
+                member: key,
+            },
+        });
         self.store.write(&batch).await?;
         Ok(Value::Object(session))
     }
@@ -260,7 +269,7 @@ impl Adapter {
                 Write::Del {
                     key: key.to_owned(),
                 },
-                Write::SetRemove {
+                Write::IndexRemove {
                     key: self.keys.user_index(user_id, IndexKind::Sessions),
                     member: key.to_owned(),
                 },
@@ -292,14 +301,14 @@ impl Adapter {
     pub(super) async fn list_authenticators_by_user_id(&self, args: &[Value]) -> Result<Value> {
         let user_id = string(arg(args, 0), "the user id")?;
         let index = self.keys.user_index(user_id, IndexKind::Authenticators);
-        let mut members = self.store.set_members(&index).await?;
+        let mut members = self.store.index_members(&index).await?;
         // Sets have no order; a stable one keeps results comparable.
         members.sort();
         let mut list = Vec::with_capacity(members.len());
         for key in members {
             match self.store.get(&key).await? {
                 Some(text) => list.push(Value::Object(parse_record(&text)?)),
-                None => self.store.set_remove(&index, &key).await?,
+                None => self.store.index_remove(&index, &key).await?,
             }
         }
         Ok(Value::Array(list))
@@ -338,10 +347,10 @@ impl Adapter {
                 value: to_text(record),
                 ttl_ms,
             },
-            Write::SetAdd {
+            Write::IndexAdd {
                 key: self.keys.user_index(user_id, kind),
                 member: key,
-                ttl_ms: None,
+                expires_ms: ttl_ms.map(|ms| now_ms().saturating_add(ms as i64)),
             },
         ]
     }
@@ -363,7 +372,7 @@ impl Adapter {
         let record = parse_record(&text)?;
         if let Some(Value::String(user_id)) = record.get("userId") {
             let index = self.keys.user_index(user_id, kind);
-            self.store.set_remove(&index, key).await?;
+            self.store.index_remove(&index, key).await?;
         }
         Ok(Value::Object(record))
     }

@@ -284,7 +284,7 @@ impl Adapter {
         let mut keys = Vec::new();
         for kind in IndexKind::ALL {
             let index = self.keys.user_index(id, kind);
-            keys.extend(self.store.set_members(&index).await?);
+            keys.extend(self.store.index_members(&index).await?);
             keys.push(index);
         }
         self.store.del_many(&keys).await

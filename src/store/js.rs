@@ -26,6 +26,9 @@ pub enum StoreOp {
     SetMembers,
     Incr,
     SetNx,
+    IndexAdd,
+    IndexRemove,
+    IndexMembers,
 }
 
 impl StoreOp {
@@ -40,6 +43,9 @@ impl StoreOp {
             StoreOp::SetMembers => "smembers",
             StoreOp::Incr => "incr",
             StoreOp::SetNx => "setnx",
+            StoreOp::IndexAdd => "zadd",
+            StoreOp::IndexRemove => "zrem",
+            StoreOp::IndexMembers => "zmembers",
         }
     }
 }
@@ -338,9 +344,88 @@ impl JsStore {
                     ttl_ms,
                 } => self.set_add(key, member, *ttl_ms).await?,
                 Write::SetRemove { key, member } => self.set_remove(key, member).await?,
+                Write::IndexAdd {
+                    key,
+                    member,
+                    expires_ms,
+                } => self.index_add(key, member, *expires_ms).await?,
+                Write::IndexRemove { key, member } => self.index_remove(key, member).await?,
             }
         }
         Ok(())
+    }
+
+    /// [`Write::IndexAdd`]: a Redis client's sorted set (`ZADD`, then
+    /// `ZREMRANGEBYSCORE` of the expired); on a plain store a JSON object
+    /// of member → expiry, read, changed, pruned and written back.
+    async fn index_add(&self, key: &str, member: &str, expires_ms: Option<i64>) -> Result<()> {
+        let now = crate::adapter::now_ms();
+        if self.capabilities.redis_sets {
+            let entry = serde_json::json!([member, expires_ms, now]).to_string();
+            return self
+                .call(StoreOp::IndexAdd, key, Some(&entry), None)
+                .await
+                .map(drop);
+        }
+        self.exclusive(key, async {
+            let mut index = self.read_index(key).await?;
+            index.insert(member.to_owned(), expires_ms.into());
+            index.retain(|_, expires| expires.as_i64().is_none_or(|at| at > now));
+            self.write_index(key, &index).await
+        })
+        .await
+    }
+
+    async fn index_remove(&self, key: &str, member: &str) -> Result<()> {
+        if self.capabilities.redis_sets {
+            return self
+                .call(StoreOp::IndexRemove, key, Some(member), None)
+                .await
+                .map(drop);
+        }
+        self.exclusive(key, async {
+            let mut index = self.read_index(key).await?;
+            if index.remove(member).is_some() {
+                self.write_index(key, &index).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn index_members(&self, key: &str) -> Result<Vec<String>> {
+        if self.capabilities.redis_sets {
+            let text = self.call(StoreOp::IndexMembers, key, None, None).await?;
+            return Ok(text
+                .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
+                .unwrap_or_default());
+        }
+        Ok(self.read_index(key).await?.keys().cloned().collect())
+    }
+
+    /// A plain store's index. An earlier version kept a JSON array of
+    /// members: read as members for good. Anything else unreadable is
+    /// empty: an index is a hint, the records are the truth.
+    async fn read_index(&self, key: &str) -> Result<serde_json::Map<String, Value>> {
+        let Some(text) = self.get(key).await? else {
+            return Ok(serde_json::Map::new());
+        };
+        Ok(match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(index)) => index,
+            Ok(Value::Array(members)) => members
+                .into_iter()
+                .filter_map(|m| m.as_str().map(|m| (m.to_owned(), Value::Null)))
+                .collect(),
+            _ => serde_json::Map::new(),
+        })
+    }
+
+    async fn write_index(&self, key: &str, index: &serde_json::Map<String, Value>) -> Result<()> {
+        if index.is_empty() {
+            return self.del(key).await;
+        }
+        let text = serde_json::to_string(index).map_err(|e| Error::store(e.to_string()))?;
+        self.set(key, &text, None).await
     }
 
     /// Without Redis commands: read, add one, write; not atomic, as a plain

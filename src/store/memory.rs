@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 enum Value {
     Text(String),
     Set(HashSet<String>),
+    /// A per-user index: member → expiry (epoch ms; `None`: for good).
+    Index(HashMap<String, Option<i64>>),
 }
 
 struct Entry {
@@ -95,6 +97,40 @@ impl Inner {
         }
     }
 
+    fn index_add(&mut self, key: &str, member: &str, expires_ms: Option<i64>, now: Instant) {
+        let entry = self.map.entry(key.to_owned()).or_insert(Entry {
+            value: Value::Index(HashMap::new()),
+            expires_at: None,
+        });
+        if !entry.is_live(now) || !matches!(entry.value, Value::Index(_)) {
+            *entry = Entry {
+                value: Value::Index(HashMap::new()),
+                expires_at: None,
+            };
+        }
+        if let Value::Index(index) = &mut entry.value {
+            index.insert(member.to_owned(), expires_ms);
+            let now_ms = crate::adapter::now_ms();
+            index.retain(|_, expires| expires.is_none_or(|at| at > now_ms));
+        }
+    }
+
+    fn index_remove(&mut self, key: &str, member: &str) {
+        let now_empty = match self.map.get_mut(key) {
+            Some(Entry {
+                value: Value::Index(index),
+                ..
+            }) => {
+                index.remove(member);
+                index.is_empty()
+            }
+            _ => false,
+        };
+        if now_empty {
+            self.map.remove(key);
+        }
+    }
+
     fn set_remove(&mut self, key: &str, member: &str) {
         let now_empty = match self.map.get_mut(key) {
             Some(Entry {
@@ -175,6 +211,12 @@ impl MemoryStore {
                     ttl_ms,
                 } => inner.set_add(key, member, *ttl_ms, now),
                 Write::SetRemove { key, member } => inner.set_remove(key, member),
+                Write::IndexAdd {
+                    key,
+                    member,
+                    expires_ms,
+                } => inner.index_add(key, member, *expires_ms, now),
+                Write::IndexRemove { key, member } => inner.index_remove(key, member),
             }
         }
         Self::maybe_sweep(&mut inner, now);
@@ -258,6 +300,16 @@ impl MemoryStore {
                     ..
                 },
             ) if e.is_live(now) => set.iter().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn index_members(&self, key: &str) -> Vec<String> {
+        match self.lock().map.get(key) {
+            Some(Entry {
+                value: Value::Index(index),
+                ..
+            }) => index.keys().cloned().collect(),
             _ => Vec::new(),
         }
     }
@@ -393,6 +445,40 @@ mod tests {
         assert_eq!(s.get("t2").as_deref(), Some("v"));
         assert_eq!(s.use_token(&t("z")), None);
         assert_eq!(s.get("t2"), None, "the third miss voids the rest");
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn indexes_drop_expired_members_on_add() {
+        let s = MemoryStore::new();
+        let now = crate::adapter::now_ms();
+        let add = |member: &str, expires_ms| {
+            s.write(&[Write::IndexAdd {
+                key: "i".to_owned(),
+                member: member.to_owned(),
+                expires_ms,
+            }])
+        };
+        for i in 0..300 {
+            add(&format!("old{i}"), Some(now + 5));
+        }
+        add("forever", None);
+        assert_eq!(s.index_members("i").len(), 301);
+        std::thread::sleep(Duration::from_millis(20));
+        add("new", Some(now + 60_000));
+        let mut members = s.index_members("i");
+        members.sort();
+        assert_eq!(members, vec!["forever", "new"]);
+        s.write(&[
+            Write::IndexRemove {
+                key: "i".to_owned(),
+                member: "new".to_owned(),
+            },
+            Write::IndexRemove {
+                key: "i".to_owned(),
+                member: "forever".to_owned(),
+            },
+        ]);
         assert!(s.is_empty());
     }
 

@@ -53,6 +53,19 @@ pub enum Write {
         key: String,
         member: String,
     },
+    /// Enters `member` in a per-user index, until `expires_ms` (epoch ms;
+    /// `None`: for good), and drops the entries that have expired, so an
+    /// index holds about what is live. A sorted set scored by expiry on
+    /// Redis; a JSON object of member → expiry on a plain JS store.
+    IndexAdd {
+        key: String,
+        member: String,
+        expires_ms: Option<i64>,
+    },
+    IndexRemove {
+        key: String,
+        member: String,
+    },
 }
 
 impl Write {
@@ -61,7 +74,9 @@ impl Write {
             Write::Set { key, .. }
             | Write::Del { key }
             | Write::SetAdd { key, .. }
-            | Write::SetRemove { key, .. } => key,
+            | Write::SetRemove { key, .. }
+            | Write::IndexAdd { key, .. }
+            | Write::IndexRemove { key, .. } => key,
         }
     }
 }
@@ -147,6 +162,24 @@ impl Store {
             Store::Redis(s) => s.set_members(key).await,
             Store::Js(s) => s.set_members(key).await,
         }
+    }
+
+    /// Every member of a per-user index (see [`Write::IndexAdd`]), expired
+    /// ones not yet dropped included.
+    pub async fn index_members(&self, key: &str) -> Result<Vec<String>> {
+        match self {
+            Store::Memory(s) => Ok(s.index_members(key)),
+            Store::Redis(s) => s.index_members(key).await,
+            Store::Js(s) => s.index_members(key).await,
+        }
+    }
+
+    pub async fn index_remove(&self, key: &str, member: &str) -> Result<()> {
+        self.write(&[Write::IndexRemove {
+            key: key.to_owned(),
+            member: member.to_owned(),
+        }])
+        .await
     }
 
     /// Uses a verification token. The attempt is counted first, atomically

@@ -120,6 +120,24 @@ return 0
     )
 });
 
+/// KEYS: a per-user index. An index an earlier version kept as a plain set
+/// becomes a sorted set, its members scored `+inf` (their expiry unknown).
+static INDEX_TO_SORTED: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r"
+if redis.call('TYPE', KEYS[1]).ok ~= 'set' then return 0 end
+local members = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+for _, member in ipairs(members) do redis.call('ZADD', KEYS[1], '+inf', member) end
+return #members
+",
+    )
+});
+
+fn is_wrong_type(e: &RedisError) -> bool {
+    e.code() == Some("WRONGTYPE")
+}
+
 /// What decides a key's cluster slot: the text between the first `{` and
 /// the next `}` when that is not empty, else the whole key (Redis's rule).
 fn hash_tag(key: &str) -> &str {
@@ -237,6 +255,17 @@ impl RedisStore {
         self.in_time(op, cmd.query_async(&mut conn)).await
     }
 
+    /// A request's answer within the deadline, its own error left as is.
+    async fn in_time_raw<T>(
+        &self,
+        op: &str,
+        request: impl Future<Output = RedisResult<T>>,
+    ) -> Result<RedisResult<T>> {
+        tokio::time::timeout(self.timeout, request)
+            .await
+            .map_err(|_| Error::store(format!("redis {op} timed out")))
+    }
+
     /// A request's answer within the deadline, errors named after `op`.
     async fn in_time<T>(
         &self,
@@ -296,10 +325,56 @@ impl RedisStore {
         }
         let mut conn = self.conn().await?;
         for (_, pipe) in &groups {
-            self.in_time("write", pipe.query_async::<()>(&mut conn))
+            let result = self
+                .in_time_raw("write", pipe.query_async::<()>(&mut conn))
                 .await?;
+            match result {
+                Err(e) if is_wrong_type(&e) => {
+                    // A per-user index from an earlier version: converted,
+                    // then the batch again (every change in it is repeatable).
+                    for change in batch {
+                        if let Write::IndexAdd { key, .. } | Write::IndexRemove { key, .. } = change
+                        {
+                            self.index_to_sorted(key).await?;
+                        }
+                    }
+                    self.in_time("write", pipe.query_async::<()>(&mut conn))
+                        .await?;
+                }
+                other => other.map_err(|e| store_err("write", e))?,
+            }
         }
         Ok(())
+    }
+
+    async fn index_to_sorted(&self, key: &str) -> Result<()> {
+        let mut invocation = INDEX_TO_SORTED.prepare_invoke();
+        invocation.key(self.key(key));
+        let mut conn = self.conn().await?;
+        self.in_time(
+            "index conversion",
+            invocation.invoke_async::<i64>(&mut conn),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// [`super::Store::index_members`]: `ZRANGE`, or `SMEMBERS` for an index
+    /// an earlier version kept as a plain set.
+    pub async fn index_members(&self, key: &str) -> Result<Vec<String>> {
+        let mut conn = self.conn().await?;
+        let zrange = redis::cmd("ZRANGE")
+            .arg(self.key(key))
+            .arg(0)
+            .arg(-1)
+            .clone();
+        match self
+            .in_time_raw("ZRANGE", zrange.query_async(&mut conn))
+            .await?
+        {
+            Err(e) if is_wrong_type(&e) => self.set_members(key).await,
+            other => other.map_err(|e| store_err("ZRANGE", e)),
+        }
     }
 
     fn add_to(&self, pipe: &mut redis::Pipeline, change: &Write) {
@@ -322,6 +397,22 @@ impl RedisStore {
             }
             Write::SetRemove { member, .. } => {
                 pipe.cmd("SREM").arg(&key).arg(member);
+            }
+            Write::IndexAdd {
+                member, expires_ms, ..
+            } => {
+                match expires_ms {
+                    Some(ms) => pipe.cmd("ZADD").arg(&key).arg(*ms).arg(member),
+                    None => pipe.cmd("ZADD").arg(&key).arg("+inf").arg(member),
+                };
+                pipe.ignore()
+                    .cmd("ZREMRANGEBYSCORE")
+                    .arg(&key)
+                    .arg("-inf")
+                    .arg(crate::adapter::now_ms());
+            }
+            Write::IndexRemove { member, .. } => {
+                pipe.cmd("ZREM").arg(&key).arg(member);
             }
         }
         pipe.ignore();
