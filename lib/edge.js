@@ -1,0 +1,85 @@
+'use strict';
+
+// What bundles for the Edge runtime (middleware.ts), Cloudflare-style
+// workers and browsers get instead of the native addon (the `edge-light`,
+// `worker` and `browser` export conditions of package.json). Importing it
+// never throws, so an `auth.ts` that such a bundle pulls in still loads;
+// whatever needs the adapter throws an AdapterError that names the fix.
+
+const { AdapterError } = require('./errors.js');
+const { emailProvider, emailCallbackUrl } = require('./email.js');
+
+const where =
+  typeof window !== 'undefined' && typeof document !== 'undefined'
+    ? 'in the browser (a Client Component or other client code imported it). It is server-only: ' +
+      'import it from server code only (auth.ts, route handlers, Server Components, server actions)'
+    : 'on the Edge runtime or in a worker (middleware.ts, `export const runtime = "edge"`). ' +
+      'Use proxy.ts (Next.js 16, Node.js runtime), or split the configuration: an adapter-free ' +
+      "auth.config.ts with session: { strategy: 'jwt' } for middleware.ts, and auth.ts with the " +
+      'adapter for everything else (README, "Middleware and the Edge runtime")';
+
+function needsNode(what) {
+  return new AdapterError(
+    'CONFIG',
+    `nextauth-chatbotkit: ${what} needs the Node.js runtime (a native addon), and this code runs ${where}`,
+  );
+}
+
+const fail = (what) => () => {
+  throw needsNode(what);
+};
+const reject = (what) => async () => {
+  throw needsNode(what);
+};
+
+/** An adapter whose every method rejects with the error above. */
+function ChatBotKitPartnerAdapter() {
+  return new Proxy(
+    {},
+    {
+      get: (_target, name) =>
+        typeof name === 'string' && name !== 'then' ? reject(`the adapter (${name})`) : undefined,
+    },
+  );
+}
+
+class Store {
+  async get() {
+    throw needsNode('Store.get');
+  }
+  async set() {
+    throw needsNode('Store.set');
+  }
+  async del() {
+    throw needsNode('Store.del');
+  }
+}
+
+class MemoryStore extends Store {
+  get size() {
+    return fail('MemoryStore')();
+  }
+}
+MemoryStore.prototype.getdel = reject('MemoryStore');
+MemoryStore.prototype.sweep = fail('MemoryStore');
+MemoryStore.prototype.clear = fail('MemoryStore');
+
+class RedisStore extends Store {}
+RedisStore.prototype.getdel = reject('RedisStore');
+RedisStore.prototype.close = () => {};
+
+/** The provider's shape works anywhere; making a code needs the adapter's runtime. */
+function ChatBotKitEmailProvider(options = {}) {
+  return emailProvider(options, fail('ChatBotKitEmailProvider (making a code)'));
+}
+
+module.exports = {
+  ChatBotKitPartnerAdapter,
+  ChatBotKitEmailProvider,
+  Store,
+  MemoryStore,
+  RedisStore,
+  AdapterError,
+  createChatBotKitSession: reject('createChatBotKitSession'),
+  emailCallbackUrl,
+};
