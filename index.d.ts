@@ -233,7 +233,8 @@ export interface SendVerificationRequestParams {
   expires: Date;
   url: string;
   provider: unknown;
-  request: Request;
+  /** The request that asked for the code (next-auth v5 / @auth/core; not v4). */
+  request?: Request;
   theme: unknown;
 }
 
@@ -247,15 +248,22 @@ export interface ChatBotKitEmailProviderOptions {
   [key: string]: unknown;
 }
 
+/**
+ * The provider Auth.js gets: fits the `providers` array of next-auth v5 /
+ * `@auth/core` and of next-auth v4.
+ */
 export interface ChatBotKitEmailProviderConfig {
-  id: string;
+  id: 'email';
   type: 'email';
-  name: string;
+  name: 'Email';
+  /** Not used (your sendVerificationRequest sends the mail); next-auth v4's type asks for it. */
+  server: string;
   from: string;
   maxAge: number;
   generateVerificationToken(): string;
   sendVerificationRequest(params: SendVerificationRequestParams): Promise<void> | void;
-  options: ChatBotKitEmailProviderOptions;
+  /** The options given (Auth.js reads them back). */
+  options: Record<string, unknown>;
 }
 
 export declare function ChatBotKitEmailProvider(

@@ -41,7 +41,10 @@ async function rejectsWith(fn, code, pattern) {
 }
 
 function throwsConfig(fn, pattern) {
-  assert.throws(fn, (e) => e instanceof AdapterError && e.code === 'CONFIG' && pattern.test(e.message));
+  assert.throws(
+    fn,
+    (e) => e instanceof AdapterError && e.code === 'CONFIG' && pattern.test(e.message),
+  );
 }
 
 /** A TCP listener that counts the connections it gets. */
@@ -68,7 +71,11 @@ async function listener() {
 test('an unset secret is reported by the first call, naming CHATBOTKIT_API_SECRET', async () => {
   for (const secret of [undefined, null, '', '  \n']) {
     const adapter = ChatBotKitPartnerAdapter({ secret, store: new MemoryStore() });
-    await rejectsWith(() => adapter.getUserByEmail('ada@example.com'), 'CONFIG', /CHATBOTKIT_API_SECRET/);
+    await rejectsWith(
+      () => adapter.getUserByEmail('ada@example.com'),
+      'CONFIG',
+      /CHATBOTKIT_API_SECRET/,
+    );
     await rejectsWith(() => adapter.createSession({}), 'CONFIG', /CHATBOTKIT_API_SECRET/);
   }
   await rejectsWith(
@@ -79,13 +86,19 @@ test('an unset secret is reported by the first call, naming CHATBOTKIT_API_SECRE
 });
 
 test('wrong types still throw at construction, with or without the secret', () => {
-  throwsConfig(() => ChatBotKitPartnerAdapter({ secret: 42, store: new MemoryStore() }), /invalid type/);
+  throwsConfig(
+    () => ChatBotKitPartnerAdapter({ secret: 42, store: new MemoryStore() }),
+    /invalid type/,
+  );
   for (const secret of ['s', undefined]) {
     throwsConfig(
       () => ChatBotKitPartnerAdapter({ secret, store: new MemoryStore(), timeout: '10s' }),
       /timeout|invalid type/,
     );
-    throwsConfig(() => ChatBotKitPartnerAdapter({ secret, store: new MemoryStore(), retries: 99 }), /retries/);
+    throwsConfig(
+      () => ChatBotKitPartnerAdapter({ secret, store: new MemoryStore(), retries: 99 }),
+      /retries/,
+    );
     throwsConfig(() => ChatBotKitPartnerAdapter({ secret }), /store/);
     throwsConfig(() => ChatBotKitPartnerAdapter({ secret, store: { get() {} } }), /set\(\)/);
   }
@@ -195,7 +208,10 @@ test('emailCallbackUrl: Auth.js email callback from what was typed', () => {
   assert.equal(url.searchParams.get('token'), 'abcdef');
   assert.equal(url.searchParams.get('callbackUrl'), '/dashboard?tab=1');
   // FormData.get gives null for a missing field: an empty value Auth.js refuses.
-  assert.equal(emailCallbackUrl({ email: null, code: null }), '/api/auth/callback/email?token=&email=');
+  assert.equal(
+    emailCallbackUrl({ email: null, code: null }),
+    '/api/auth/callback/email?token=&email=',
+  );
 });
 
 function nodeWith(args, script) {

@@ -24,6 +24,8 @@ function emailProvider(options, generateVerificationToken) {
     type: 'email',
     name: 'Email',
     from: 'no-reply@localhost',
+    // Not used (sendVerificationRequest sends the mail); next-auth v4's type asks for it.
+    server: '',
     maxAge: FIFTEEN_MINUTES,
     generateVerificationToken,
     ...options,
@@ -39,7 +41,13 @@ function emailProvider(options, generateVerificationToken) {
  * case); the email is trimmed. `basePath` is Auth.js's (default `/api/auth`),
  * `provider` the email provider's id (default `email`).
  */
-function emailCallbackUrl({ email, code, callbackUrl, basePath = '/api/auth', provider = 'email' } = {}) {
+function emailCallbackUrl({
+  email,
+  code,
+  callbackUrl,
+  basePath = '/api/auth',
+  provider = 'email',
+} = {}) {
   const params = new URLSearchParams({
     token: String(code ?? '')
       .replace(/\s+/g, '')

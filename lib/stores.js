@@ -116,7 +116,8 @@ class RedisStore extends Store {
   constructor(options = {}) {
     super();
     const { url, cluster, timeout, keyPrefix, tls } = options || {};
-    const unset = cluster === undefined && (url == null || (typeof url === 'string' && !url.trim()));
+    const unset =
+      cluster === undefined && (url == null || (typeof url === 'string' && !url.trim()));
     let native;
     try {
       // Without a url the other options are still checked now (a stand-in url fills the gap).
