@@ -459,3 +459,77 @@ for (const [index, setup] of setups(readme).entries()) {
     },
   );
 }
+
+test('what goes wrong otherwise gets a clear error', { skip, timeout: 600_000 }, async (t) => {
+  const quickStart = setups(readme)[0].files;
+
+  await t.test('a Client Component importing the package: a server-only build error', async () => {
+    await writeApp({
+      ...quickStart,
+      'app/client/page.tsx': `'use client';
+import { emailCallbackUrl } from 'nextauth-chatbotkit';
+
+export default function Client() {
+  return <a href={emailCallbackUrl({ email: 'a@example.com', code: 'abc123' })}>go</a>;
+}
+`,
+    });
+    try {
+      const error = await timed('build (client component)', () =>
+        demo.run(process.execPath, [demo.nextBinIn(appDir), 'build'], {
+          cwd: appDir,
+          env: bareEnv(),
+        }),
+      ).then(
+        () => null,
+        (e) => e,
+      );
+      assert.ok(error, 'the build failed');
+      assert.match(error.message, /'server-only' cannot be imported from a Client Component/);
+      assert.match(error.message, /app\/client\/page\.tsx/);
+      assert.doesNotMatch(error.message, /Can't resolve 'fs'/);
+    } finally {
+      await rm(path.join(appDir, 'app', 'client'), { recursive: true, force: true });
+    }
+  });
+
+  await t.test('auth.ts with the adapter as Edge middleware: the stub names the fix', async () => {
+    await writeApp({
+      ...quickStart,
+      'middleware.ts': `export { auth as middleware } from '@/auth';\n\nexport const config = { matcher: ['/'] };\n`,
+    });
+    await timed('build (adapter on the Edge)', () =>
+      demo.run(process.execPath, [demo.nextBinIn(appDir), 'build'], {
+        cwd: appDir,
+        env: bareEnv(),
+      }),
+    );
+    const app = await demo.startApp({
+      dir: appDir,
+      env: {
+        AUTH_SECRET: randomBytes(32).toString('base64url'),
+        AUTH_TRUST_HOST: 'true',
+        CHATBOTKIT_API_SECRET: partner.secret,
+        CHATBOTKIT_API_URL: partner.url,
+        REDIS_URL: '',
+      },
+    });
+    try {
+      // A session cookie makes the Edge middleware ask the adapter (database sessions).
+      const response = await fetch(`${app.url}/`, {
+        headers: { cookie: 'authjs.session-token=not-a-real-session' },
+      });
+      await response.text();
+      assert.notEqual(response.status, 500, app.output());
+      const until = Date.now() + 10_000;
+      while (!/needs the Node\.js runtime/.test(app.output()) && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.match(app.output(), /AdapterError|CONFIG/);
+      assert.match(app.output(), /needs the Node\.js runtime.*proxy\.ts/);
+      assert.doesNotMatch(app.output(), /npm has a bug/);
+    } finally {
+      await app.close();
+    }
+  });
+});

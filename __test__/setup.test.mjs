@@ -8,8 +8,8 @@
 //   - every `new MemoryStore()` of a process is one store, across copies of
 //     the module (Next.js evaluates auth.ts once per bundle);
 //   - emailCallbackUrl builds Auth.js's email callback from a typed code;
-//   - the edge-light / worker / browser conditions load a stub that imports
-//     without the addon and names the fix when used;
+//   - the edge-light / worker conditions load a stub that imports without
+//     the addon and names the fix when used; `browser` is server-only;
 //   - `nextauth-chatbotkit-fake-api` runs the fake Partner API on its own.
 
 import { test } from 'node:test';
@@ -225,7 +225,7 @@ function nodeWith(args, script) {
   });
 }
 
-test('edge-light / worker / browser: a stub that imports without the addon and names the fix', async () => {
+test('edge-light / worker: a stub that imports without the addon and names the fix', async () => {
   const script = `
     const loaded = [];
     const dlopen = process.dlopen;
@@ -245,7 +245,7 @@ test('edge-light / worker / browser: a stub that imports without the addon and n
     console.log(JSON.stringify({ loaded, errors, provider: provider.type,
       url: pkg.emailCallbackUrl({ email: 'a@b.c', code: 'X' }) }));
   `;
-  for (const condition of ['edge-light', 'worker', 'browser']) {
+  for (const condition of ['edge-light', 'worker']) {
     const { code, stdout, stderr } = await nodeWith([`--conditions=${condition}`], script);
     assert.equal(code, 0, `${condition}: ${stderr}`);
     const out = JSON.parse(stdout);
@@ -265,6 +265,22 @@ test('edge-light / worker / browser: a stub that imports without the addon and n
   // Without a condition, the real package (and its addon) loads.
   const { stdout } = await nodeWith([], script);
   assert.ok(JSON.parse(stdout).loaded.some((file) => file.endsWith('.node')));
+});
+
+test('browser: the package is server-only (Next.js fails the build of a Client Component)', async () => {
+  // Outside Next.js, a browser bundle throws server-only's sentence on load
+  // (in Next.js the same import is a build error: the quick-start e2e checks it).
+  for (const entry of [
+    "await import('nextauth-chatbotkit')",
+    "createRequire(import.meta.url)('nextauth-chatbotkit/partner')",
+  ]) {
+    const { code, stderr } = await nodeWith(
+      ['--conditions=browser'],
+      `import { createRequire } from 'node:module'; ${entry};`,
+    );
+    assert.notEqual(code, 0);
+    assert.match(stderr, /cannot be imported from a Client Component module/);
+  }
 });
 
 test('nextauth-chatbotkit-fake-api runs the fake Partner API and prints what to set', async () => {

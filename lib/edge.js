@@ -1,27 +1,24 @@
 'use strict';
 
-// What bundles for the Edge runtime (middleware.ts), Cloudflare-style
-// workers and browsers get instead of the native addon (the `edge-light`,
-// `worker` and `browser` export conditions of package.json). Importing it
+// What bundles for the Edge runtime (middleware.ts) and Cloudflare-style
+// workers get instead of the native addon (the `edge-light` and `worker`
+// export conditions of package.json; `browser` adds `server-only`). Importing it
 // never throws, so an `auth.ts` that such a bundle pulls in still loads;
 // whatever needs the adapter throws an AdapterError that names the fix.
 
 const { AdapterError } = require('./errors.js');
 const { emailProvider, emailCallbackUrl } = require('./email.js');
 
-const where =
-  typeof window !== 'undefined' && typeof document !== 'undefined'
-    ? 'in the browser (a Client Component or other client code imported it). It is server-only: ' +
-      'import it from server code only (auth.ts, route handlers, Server Components, server actions)'
-    : 'on the Edge runtime or in a worker (middleware.ts, `export const runtime = "edge"`). ' +
-      'Use proxy.ts (Next.js 16, Node.js runtime), or split the configuration: an adapter-free ' +
-      "auth.config.ts with session: { strategy: 'jwt' } for middleware.ts, and auth.ts with the " +
-      'adapter for everything else (README, "Middleware and the Edge runtime")';
+const FIX =
+  'Use proxy.ts (Next.js 16, Node.js runtime), or split the configuration: an adapter-free ' +
+  "auth.config.ts with session: { strategy: 'jwt' } for middleware.ts, and auth.ts with the " +
+  'adapter for everything else (README, "Middleware and the Edge runtime")';
 
 function needsNode(what) {
   return new AdapterError(
     'CONFIG',
-    `nextauth-chatbotkit: ${what} needs the Node.js runtime (a native addon), and this code runs ${where}`,
+    `nextauth-chatbotkit: ${what} needs the Node.js runtime (a native addon), and this code runs ` +
+      `on the Edge runtime or in a worker (middleware.ts, \`export const runtime = 'edge'\`). ${FIX}`,
   );
 }
 
