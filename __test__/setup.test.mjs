@@ -33,6 +33,7 @@ import { rejectsWith as rejectsWithCode } from './helpers/assert.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
+const { adapterMethods } = require('../binding.js');
 
 /** Asserts `fn()` rejects with an AdapterError of `code` whose message matches `pattern`. */
 async function rejectsWith(fn, code, pattern) {
@@ -242,7 +243,7 @@ test('edge-light / worker: a stub that imports without the addon and names the f
         errors.push({ name: e.name, code: e.code, isAdapterError: e instanceof pkg.AdapterError, message: e.message });
       }
     }
-    console.log(JSON.stringify({ loaded, errors, provider: provider.type,
+    console.log(JSON.stringify({ loaded, errors, provider: provider.type, methods: Object.keys(adapter),
       url: pkg.emailCallbackUrl({ email: 'a@b.c', code: 'X' }) }));
   `;
   for (const condition of ['edge-light', 'worker']) {
@@ -250,6 +251,7 @@ test('edge-light / worker: a stub that imports without the addon and names the f
     assert.equal(code, 0, `${condition}: ${stderr}`);
     const out = JSON.parse(stdout);
     assert.deepEqual(out.loaded, [], `${condition}: no native addon loaded`);
+    assert.deepEqual(out.methods, adapterMethods(), 'the stub has every adapter method');
     assert.equal(out.provider, 'email');
     assert.equal(out.url, '/api/auth/callback/email?token=x&email=a%40b.c');
     for (const error of out.errors) {

@@ -29,15 +29,34 @@ const reject = (what) => async () => {
   throw needsNode(what);
 };
 
+// The Auth.js adapter contract, as the native core lists it (adapterMethods();
+// __test__/setup.test.mjs keeps the two equal). Auth.js copies the adapter and
+// checks its methods, so they are real properties.
+const ADAPTER_METHODS = [
+  'createUser',
+  'getUser',
+  'getUserByEmail',
+  'getUserByAccount',
+  'updateUser',
+  'deleteUser',
+  'linkAccount',
+  'unlinkAccount',
+  'getAccount',
+  'createSession',
+  'getSessionAndUser',
+  'updateSession',
+  'deleteSession',
+  'createVerificationToken',
+  'useVerificationToken',
+  'createAuthenticator',
+  'getAuthenticator',
+  'listAuthenticatorsByUserId',
+  'updateAuthenticatorCounter',
+];
+
 /** An adapter whose every method rejects with the error above. */
 function ChatBotKitPartnerAdapter() {
-  return new Proxy(
-    {},
-    {
-      get: (_target, name) =>
-        typeof name === 'string' && name !== 'then' ? reject(`the adapter (${name})`) : undefined,
-    },
-  );
+  return Object.fromEntries(ADAPTER_METHODS.map((name) => [name, reject(`the adapter (${name})`)]));
 }
 
 class Store {
