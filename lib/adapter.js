@@ -77,7 +77,6 @@ function pickNativeOptions(options) {
     }
     picked[name] = value;
   }
-  if (picked.secret === null) delete picked.secret;
   if (picked.baseUrl === undefined && !isUnset(process.env.CHATBOTKIT_API_URL)) {
     picked.baseUrl = process.env.CHATBOTKIT_API_URL.trim();
   }
