@@ -10,6 +10,7 @@ const { Store, MemoryStore, RedisStore } = require('./lib/stores.js');
 const { ChatBotKitEmailProvider, ChatBotKitContactEmailProvider } = require('./lib/provider.js');
 const { AdapterError } = require('./lib/errors.js');
 const { createChatBotKitSession } = require('./lib/session.js');
+const { emailCallbackUrl } = require('./lib/email.js');
 
 module.exports = {
   ChatBotKitPartnerAdapter,
@@ -23,4 +24,5 @@ module.exports = {
   RedisStore,
   AdapterError,
   createChatBotKitSession,
+  emailCallbackUrl,
 };

@@ -12,5 +12,6 @@ export const {
   RedisStore,
   AdapterError,
   createChatBotKitSession,
+  emailCallbackUrl,
 } = cjs;
 export default cjs;

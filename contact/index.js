@@ -9,6 +9,7 @@ const {
   ContactMemoryStore,
   RedisStore,
   AdapterError,
+  emailCallbackUrl,
 } = require('../index.js');
 
 module.exports = {
@@ -18,4 +19,5 @@ module.exports = {
   ContactMemoryStore,
   RedisStore,
   AdapterError,
+  emailCallbackUrl,
 };

@@ -6,4 +6,5 @@ export {
   ContactMemoryStore,
   RedisStore,
   AdapterError,
+  emailCallbackUrl,
 } from '../index.mjs';

@@ -24,12 +24,6 @@ function ChatBotKitContactAdapter(options) {
   if (options === null || typeof options !== 'object') {
     throw new AdapterError('CONFIG', 'options must be an object with at least `secret`');
   }
-  if (typeof options.secret !== 'string' || options.secret.trim() === '') {
-    throw new AdapterError(
-      'CONFIG',
-      '`secret` (the ChatBotKit API secret of the account whose contacts sign in) is required',
-    );
-  }
   const native = { ...options };
   for (const [user, contact] of LIFECYCLE) {
     // A partner name here is a mix-up that would otherwise be silently ignored.

@@ -9,6 +9,7 @@ const {
   MemoryStore,
   RedisStore,
   AdapterError,
+  emailCallbackUrl,
   createChatBotKitSession,
 } = require('../index.js');
 
@@ -19,5 +20,6 @@ module.exports = {
   MemoryStore,
   RedisStore,
   AdapterError,
+  emailCallbackUrl,
   createChatBotKitSession,
 };

@@ -6,5 +6,6 @@ export {
   MemoryStore,
   RedisStore,
   AdapterError,
+  emailCallbackUrl,
   createChatBotKitSession,
 } from '../index.mjs';

@@ -475,6 +475,7 @@ async function startFakePartnerApi(options = {}) {
     if (typeof params.tokenId === 'string') entry.tokenId = params.tokenId;
     if (typeof params.contactId === 'string') entry.contactId = params.contactId;
     requests.push(entry);
+    if (options.onRequest) res.once('close', () => options.onRequest(entry));
 
     const ctx = { entry, route, params, badEncoding, badJson, hasBody };
     const fault = takeFault(entry.op);

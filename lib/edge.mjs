@@ -1,0 +1,18 @@
+// ESM entry of the Edge / worker / browser stub (see edge.js).
+import cjs from './edge.js';
+
+export const {
+  ChatBotKitPartnerAdapter,
+  ChatBotKitEmailProvider,
+  Store,
+  MemoryStore,
+  ChatBotKitContactAdapter,
+  ChatBotKitContactEmailProvider,
+  ContactStore,
+  ContactMemoryStore,
+  RedisStore,
+  AdapterError,
+  createChatBotKitSession,
+  emailCallbackUrl,
+} = cjs;
+export default cjs;
