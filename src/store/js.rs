@@ -1,10 +1,11 @@
 //! A store backed by a JS object (`get` / `set(key, value, { px })` / `del`,
 //! optionally `getdel`). The napi boundary supplies the bridge that calls into
 //! JS; this module holds no napi types so its logic is testable with
-//! `cargo test`. Sets (indexes) and counters use the client's own Redis
-//! commands when it has them (ioredis, node-redis), so they stay atomic;
-//! otherwise a set is a JSON array of strings, read, changed and written
-//! back, because a plain key-value store has nothing better.
+//! `cargo test`. Sets, per-user indexes and counters use the client's own
+//! Redis commands when it has them (ioredis, node-redis), so they stay
+//! atomic; otherwise a set is a JSON array of strings and an index a JSON
+//! object of member → expiry, read, changed and written back under a lock of
+//! the store's, because a plain key-value store has nothing better.
 
 use super::{locks, TokenUse, Write};
 use crate::error::{shorten, Error, Result};
@@ -564,6 +565,60 @@ mod tests {
             assert!(matches!(task.await, Ok(Ok(()))));
         }
         assert_eq!(store.set_members("s").await.map(|m| m.len()), Ok(20));
+    }
+
+    /// Two adapters' views of one JS store object (one store id, one map).
+    fn shared_pair() -> (Arc<JsStore>, Arc<JsStore>) {
+        let map = Arc::new(Mutex::new(HashMap::new()));
+        let id = fastrand::u64(1_000_000..);
+        let make = || {
+            Arc::new(JsStore::new(
+                Box::new(MapBridge(map.clone())),
+                Capabilities::default(),
+                Duration::from_secs(5),
+                id,
+            ))
+        };
+        (make(), make())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_guesses_never_reaches_the_code() {
+        let (a, b) = shared_pair();
+        a.set("t:right", "v", None).await.ok();
+        a.write(&[Write::SetAdd {
+            key: "o".into(),
+            member: "t:right".into(),
+            ttl_ms: None,
+        }])
+        .await
+        .ok();
+        let tasks: Vec<_> = (0..60)
+            .map(|i| {
+                let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+                tokio::spawn(async move {
+                    let token = if i == 59 { "t:right" } else { "t:wrong" };
+                    let t = TokenUse {
+                        token,
+                        failures: "f",
+                        outstanding: "o",
+                        max_failures: 5,
+                        window_ms: 60_000,
+                    };
+                    (i, store.use_token(&t).await)
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for task in tasks {
+            if let Ok((i, Ok(Some(_)))) = task.await {
+                winners.push(i);
+            }
+        }
+        // Only a use among the first five counted may have found it.
+        assert!(winners.len() <= 1, "{winners:?}");
+        assert_eq!(a.get("t:right").await, Ok(None));
+        assert_eq!(locks::held(&a.owner), 0);
     }
 
     #[test]

@@ -460,11 +460,11 @@ mod tests {
             }])
         };
         for i in 0..300 {
-            add(&format!("old{i}"), Some(now + 5));
+            add(&format!("old{i}"), Some(now + 400));
         }
         add("forever", None);
         assert_eq!(s.index_members("i").len(), 301);
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(450));
         add("new", Some(now + 60_000));
         let mut members = s.index_members("i");
         members.sort();
