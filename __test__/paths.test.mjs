@@ -4,13 +4,9 @@
 // records is checked byte for byte as it arrived on the wire (`rawPath`).
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ChatBotKitPartnerAdapter,
-  MemoryStore,
-  AdapterError,
-  createChatBotKitSession,
-} from '../index.mjs';
+import { ChatBotKitPartnerAdapter, AdapterError, createChatBotKitSession } from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
+import { freshMemoryStore } from './helpers/stores.mjs';
 
 /** Ids built to escape their path segment. */
 const HOSTILE_IDS = [
@@ -69,7 +65,8 @@ function makeAdapter(extra = {}) {
   return ChatBotKitPartnerAdapter({
     secret: api.secret,
     baseUrl: api.url,
-    store: new MemoryStore(),
+    // Its own store: records (and deleted-user marks) of one test stay out of the next.
+    store: freshMemoryStore(),
     retries: 0,
     autoDeleteUser: true,
     ...extra,
