@@ -118,9 +118,18 @@ export declare class Store implements KeyValueStore {
   del(key: string): Promise<unknown>;
 }
 
-/** The native in-memory store: development and tests, one process. */
+export interface MemoryStoreOptions {
+  /** Stores of one name share their entries process-wide (default `'default'`). */
+  name?: string;
+}
+
+/**
+ * The native in-memory store, for development and tests: every
+ * `new MemoryStore()` of a process shares one set of entries (Next.js
+ * evaluates `auth.ts` once per bundle); give a `name` for a separate one.
+ */
 export declare class MemoryStore extends Store {
-  constructor();
+  constructor(options?: MemoryStoreOptions);
   getdel(key: string): Promise<unknown>;
   /** Entries held, expired ones not yet swept included. */
   readonly size: number;
@@ -129,19 +138,24 @@ export declare class MemoryStore extends Store {
   clear(): void;
 }
 
-export type RedisStoreOptions = (
-  | { /** `redis://` or `rediss://` (TLS) URL. */ url: string; cluster?: undefined }
-  | { /** Seed node URLs of a Redis Cluster. */ cluster: string[]; url?: undefined }
-) & {
+/** One of `url` or `cluster`. */
+export interface RedisStoreOptions {
+  /**
+   * `redis://` or `rediss://` (TLS) URL, e.g. `process.env.REDIS_URL`. When it
+   * is unset (as while `next build` runs) the first use throws `CONFIG`.
+   */
+  url?: string | undefined;
+  /** Seed node URLs of a Redis Cluster (instead of `url`). */
+  cluster?: string[];
   /** Deadline of one Redis command in ms (default 5000). */
   timeout?: number;
   /** Prepended to every key. */
   keyPrefix?: string;
   /** For `rediss://`: trust this CA (PEM) instead of the public web roots. */
   tls?: { ca?: string };
-};
+}
 
-/** The native Redis / Redis Cluster store (production default). */
+/** The native Redis / Redis Cluster store (production default); connects on first use. */
 export declare class RedisStore extends Store {
   constructor(options: RedisStoreOptions);
   getdel(key: string): Promise<unknown>;
@@ -153,8 +167,12 @@ export declare class RedisStore extends Store {
 export type AnyStore = MemoryStore | RedisStore | KeyValueStore | object;
 
 export interface ChatBotKitPartnerAdapterOptions {
-  /** The ChatBotKit partner secret (required). Never logged. */
-  secret: string;
+  /**
+   * The ChatBotKit partner secret, e.g. `process.env.CHATBOTKIT_API_SECRET`.
+   * When it is unset (as while `next build` runs) the first call throws
+   * `CONFIG`. Never logged.
+   */
+  secret: string | undefined;
   /** Where sessions, accounts, tokens and authenticators live (required). */
   store: AnyStore;
   /** Let sign-in create partner users (default false). */
@@ -163,7 +181,7 @@ export interface ChatBotKitPartnerAdapterOptions {
   autoUpdateUser?: boolean;
   /** Let the adapter delete partner users (default false). */
   autoDeleteUser?: boolean;
-  /** Default `https://api.chatbotkit.com`. */
+  /** Default: `CHATBOTKIT_API_URL` when set, else `https://api.chatbotkit.com`. */
   baseUrl?: string;
   /** Overall deadline of one Partner API call or store call, ms (default 10000). */
   timeout?: number;
@@ -215,7 +233,8 @@ export interface SendVerificationRequestParams {
   expires: Date;
   url: string;
   provider: unknown;
-  request: Request;
+  /** The request that asked for the code (next-auth v5 / @auth/core; not v4). */
+  request?: Request;
   theme: unknown;
 }
 
@@ -229,15 +248,22 @@ export interface ChatBotKitEmailProviderOptions {
   [key: string]: unknown;
 }
 
+/**
+ * The provider Auth.js gets: fits the `providers` array of next-auth v5 /
+ * `@auth/core` and of next-auth v4.
+ */
 export interface ChatBotKitEmailProviderConfig {
-  id: string;
+  id: 'email';
   type: 'email';
-  name: string;
+  name: 'Email';
+  /** Not used (your sendVerificationRequest sends the mail); next-auth v4's type asks for it. */
+  server: string;
   from: string;
   maxAge: number;
   generateVerificationToken(): string;
   sendVerificationRequest(params: SendVerificationRequestParams): Promise<void> | void;
-  options: ChatBotKitEmailProviderOptions;
+  /** The options given (Auth.js reads them back). */
+  options: Record<string, unknown>;
 }
 
 export declare function ChatBotKitEmailProvider(
@@ -272,3 +298,22 @@ export declare function createChatBotKitSession(
   userId: string,
   params?: ChatBotKitSessionParams,
 ): Promise<ChatBotKitSession>;
+
+export interface EmailCallbackUrlParams {
+  /** The email the code was sent to (trimmed). */
+  email: unknown;
+  /** The code as typed (spaces dropped, lower-cased). */
+  code: unknown;
+  /** Where to go once signed in (else Auth.js's callback-url cookie decides). */
+  callbackUrl?: string;
+  /** Auth.js's base path (default `/api/auth`). */
+  basePath?: string;
+  /** The email provider's id (default `email`). */
+  provider?: string;
+}
+
+/**
+ * The URL a typed code goes to: `/api/auth/callback/email?token=<code>&email=<email>`
+ * (with `callbackUrl` when given). For the `pages.verifyRequest` page.
+ */
+export declare function emailCallbackUrl(params: EmailCallbackUrlParams): string;

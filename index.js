@@ -9,6 +9,7 @@ const { Store, MemoryStore, RedisStore } = require('./lib/stores.js');
 const { ChatBotKitEmailProvider } = require('./lib/provider.js');
 const { AdapterError } = require('./lib/errors.js');
 const { createChatBotKitSession } = require('./lib/session.js');
+const { emailCallbackUrl } = require('./lib/email.js');
 
 module.exports = {
   ChatBotKitPartnerAdapter,
@@ -18,4 +19,5 @@ module.exports = {
   RedisStore,
   AdapterError,
   createChatBotKitSession,
+  emailCallbackUrl,
 };

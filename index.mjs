@@ -8,5 +8,6 @@ export const {
   RedisStore,
   AdapterError,
   createChatBotKitSession,
+  emailCallbackUrl,
 } = cjs;
 export default cjs;

@@ -49,13 +49,21 @@ function throwsWith(fn, code) {
 }
 
 describe('CONFIG', () => {
-  test('no options, no secret, an empty secret', () => {
+  test('no options, a secret of the wrong type: at construction', () => {
     throwsWith(() => ChatBotKitPartnerAdapter(), 'CONFIG');
     throwsWith(() => ChatBotKitPartnerAdapter(null), 'CONFIG');
-    throwsWith(() => ChatBotKitPartnerAdapter({ store: new MemoryStore() }), 'CONFIG');
-    throwsWith(() => ChatBotKitPartnerAdapter(options({ secret: '' })), 'CONFIG');
-    throwsWith(() => ChatBotKitPartnerAdapter(options({ secret: '   ' })), 'CONFIG');
     throwsWith(() => ChatBotKitPartnerAdapter(options({ secret: 12345 })), 'CONFIG');
+  });
+
+  test('no secret, an empty secret: at the first call (next build has no secrets)', async () => {
+    for (const adapter of [
+      ChatBotKitPartnerAdapter({ store: new MemoryStore() }),
+      ChatBotKitPartnerAdapter(options({ secret: '' })),
+      ChatBotKitPartnerAdapter(options({ secret: '   ' })),
+    ]) {
+      const error = await rejectsWith(adapter.getUser('usr_1'), 'CONFIG');
+      assert.match(error.message, /CHATBOTKIT_API_SECRET/);
+    }
   });
 
   test('no store', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatBotKitPartnerAdapter, MemoryStore, Store, AdapterError } from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
-import { mapStore, MapStore } from './helpers/stores.mjs';
+import { freshMemoryStore, mapStore, MapStore } from './helpers/stores.mjs';
 import { rejectsWith } from './helpers/assert.mjs';
 
 let api;
@@ -43,7 +43,7 @@ const msOf = (value) => (value instanceof Date ? value.getTime() : value?.$date)
 
 describe('MemoryStore', () => {
   test('get / set / del', async () => {
-    const store = new MemoryStore();
+    const store = freshMemoryStore();
     assert.equal(await store.get('missing'), null);
     await store.set('obj', { a: 1, nested: { b: [1, 2] } });
     await store.set('str', 'text');
@@ -60,7 +60,7 @@ describe('MemoryStore', () => {
   });
 
   test('getdel returns the value once', async () => {
-    const store = new MemoryStore();
+    const store = freshMemoryStore();
     await store.set('t', { v: 'once' }, { px: 60_000 });
     assert.deepEqual(await store.getdel('t'), { v: 'once' });
     assert.equal(await store.getdel('t'), null);
@@ -69,7 +69,7 @@ describe('MemoryStore', () => {
   });
 
   test('px: a value lives that many milliseconds', async () => {
-    const store = new MemoryStore();
+    const store = freshMemoryStore();
     await store.set('short', 'v', { px: 40 });
     await store.set('long', 'v', { px: 60_000 });
     await store.set('forever', 'v');
@@ -82,7 +82,7 @@ describe('MemoryStore', () => {
   });
 
   test('set without px removes an earlier time-to-live', async () => {
-    const store = new MemoryStore();
+    const store = freshMemoryStore();
     await store.set('k', 'first', { px: 40 });
     await store.set('k', 'second');
     await sleep(100);
@@ -90,7 +90,7 @@ describe('MemoryStore', () => {
   });
 
   test('many expired keys do not stay; sweep() empties expired ones', async () => {
-    const store = new MemoryStore();
+    const store = freshMemoryStore();
     await store.set('keep', 'me');
     const ROUNDS = 8;
     const PER_ROUND = 5000;
@@ -108,7 +108,7 @@ describe('MemoryStore', () => {
   });
 
   test('clear() drops everything', async () => {
-    const store = new MemoryStore();
+    const store = freshMemoryStore();
     await store.set('a', 1);
     await store.set('b', 2, { px: 60_000 });
     store.clear();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChatBotKitPartnerAdapter, MemoryStore } from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
-import { mapStore } from './helpers/stores.mjs';
+import { freshMemoryStore, mapStore } from './helpers/stores.mjs';
 
 let api;
 before(async () => {
@@ -143,7 +143,7 @@ for (const [kind, makeStore] of Object.entries(kinds)) {
 
 describe('verification token time-to-live', () => {
   test('the MemoryStore entry is gone after expiry', async () => {
-    const store = new MemoryStore();
+    const store = freshMemoryStore();
     const adapter = makeAdapter(store);
     assert.equal(store.size, 0);
     const vt = freshToken(50);

@@ -1,12 +1,13 @@
 'use strict';
 
-const { NativeAdapter, adapterMethods } = require('../binding.js');
+const { NativeAdapter, NativePartner, adapterMethods } = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
 const { encode, unwrap } = require('./codec.js');
 const {
   MemoryStore,
   RedisStore,
   kNative,
+  kUnset,
   toKeyValue,
   storeBridge,
   storeId,
@@ -41,7 +42,27 @@ const NATIVE_OPTIONS = [
   'userCacheTtl',
 ];
 
-/** The options the native core reads, checked for the one it cannot do without. */
+/** Whether a setting read from the environment was left unset (`undefined`, `''`). */
+const isUnset = (value) => value == null || (typeof value === 'string' && value.trim() === '');
+
+/**
+ * The error of a call made without the partner secret: `next build` runs
+ * without runtime secrets, so construction accepts that and the first call
+ * reports it.
+ */
+function secretUnset() {
+  return new AdapterError(
+    'CONFIG',
+    'the ChatBotKit partner secret is not set: `secret` is empty. Set CHATBOTKIT_API_SECRET in the ' +
+      "server's environment (the quick start passes process.env.CHATBOTKIT_API_SECRET as `secret`)",
+  );
+}
+
+/**
+ * The options the native core reads. `baseUrl` defaults to
+ * CHATBOTKIT_API_URL when that is set. A missing `secret` is left for the
+ * caller to report (see secretUnset).
+ */
 function pickNativeOptions(options) {
   if (options === null || typeof options !== 'object') {
     throw new AdapterError('CONFIG', 'options must be an object with at least `secret`');
@@ -57,21 +78,38 @@ function pickNativeOptions(options) {
     }
     picked[name] = value;
   }
-  if (typeof picked.secret !== 'string' || picked.secret.trim() === '') {
-    throw new AdapterError('CONFIG', '`secret` (the ChatBotKit partner secret) is required');
+  if (picked.baseUrl === undefined && !isUnset(process.env.CHATBOTKIT_API_URL)) {
+    picked.baseUrl = process.env.CHATBOTKIT_API_URL.trim();
   }
   return picked;
 }
 
-function nativeAdapter(options) {
-  const picked = pickNativeOptions(options);
-  const { store } = options;
-  let json;
+/** The options as the native core reads them; throws CONFIG without a secret. */
+function optionsJson(picked) {
+  if (isUnset(picked.secret)) throw secretUnset();
   try {
-    json = JSON.stringify(picked);
+    return JSON.stringify(picked);
   } catch (e) {
     throw new AdapterError('CONFIG', `options: ${messageOf(e)}`);
   }
+}
+
+/**
+ * Checks every option but the missing secret now, with the native parser
+ * (a stand-in secret fills the gap), so that a wrong type still throws at
+ * construction when the secret is left for the first call.
+ */
+function checkWithoutSecret(picked) {
+  try {
+    new NativePartner(optionsJson({ ...picked, secret: 'not-set' }));
+  } catch (e) {
+    if (e instanceof AdapterError) throw e;
+    throw new AdapterError('CONFIG', messageOf(e));
+  }
+}
+
+function nativeAdapter(picked, store) {
+  const json = optionsJson(picked);
   try {
     const outbox = nativeOutbox();
     if (store instanceof MemoryStore) {
@@ -97,15 +135,31 @@ function nativeAdapter(options) {
 }
 
 /**
+ * What the first call reports when a setting read from the environment is
+ * missing (no secret, a RedisStore without `url`), or null. Everything else
+ * is checked at construction.
+ */
+function unsetSetting(picked, store) {
+  const storeUnset = store instanceof RedisStore ? store[kUnset] : undefined;
+  if (!isUnset(picked.secret) && !storeUnset) return null;
+  if (!(store instanceof MemoryStore || store instanceof RedisStore)) toKeyValue(store);
+  checkWithoutSecret(picked);
+  return isUnset(picked.secret) ? secretUnset : storeUnset;
+}
+
+/**
  * The Auth.js / NextAuth.js adapter: users are ChatBotKit partner users,
  * everything else lives in `options.store`. Returns a plain object of
  * functions that do not depend on `this`, as Auth.js calls them unbound.
  */
 function ChatBotKitPartnerAdapter(options) {
-  const native = nativeAdapter(options);
+  const picked = pickNativeOptions(options);
+  const unset = unsetSetting(picked, options.store);
+  const native = unset ? null : nativeAdapter(picked, options.store);
   const adapter = {};
   for (const name of adapterMethods()) {
     const call = async (...args) => {
+      if (unset) throw unset();
       let json;
       try {
         json = encode(args);
@@ -136,4 +190,4 @@ function ChatBotKitPartnerAdapter(options) {
   return adapter;
 }
 
-module.exports = { ChatBotKitPartnerAdapter, pickNativeOptions };
+module.exports = { ChatBotKitPartnerAdapter, pickNativeOptions, optionsJson };

@@ -1,9 +1,7 @@
 'use strict';
 
 const { randomBytes } = require('node:crypto');
-const { AdapterError } = require('./errors.js');
-
-const FIFTEEN_MINUTES = 15 * 60;
+const { emailProvider } = require('./email.js');
 
 /** A 6-character hex code from a cryptographic source. */
 function generateVerificationCode() {
@@ -16,23 +14,7 @@ function generateVerificationCode() {
  * ({ identifier, token, url, expires, provider, request, theme }).
  */
 function ChatBotKitEmailProvider(options = {}) {
-  if (!options || typeof options.sendVerificationRequest !== 'function') {
-    throw new AdapterError(
-      'CONFIG',
-      'ChatBotKitEmailProvider needs a sendVerificationRequest function',
-    );
-  }
-  const provider = {
-    id: 'email',
-    type: 'email',
-    name: 'Email',
-    from: 'no-reply@localhost',
-    maxAge: FIFTEEN_MINUTES,
-    generateVerificationToken: generateVerificationCode,
-    ...options,
-  };
-  provider.options = options;
-  return provider;
+  return emailProvider(options, generateVerificationCode);
 }
 
 module.exports = { ChatBotKitEmailProvider, generateVerificationCode };

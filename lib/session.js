@@ -3,15 +3,14 @@
 const { NativePartner } = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
 const { unwrap } = require('./codec.js');
-const { pickNativeOptions } = require('./adapter.js');
+const { pickNativeOptions, optionsJson } = require('./adapter.js');
 
 // One native client (one connection pool) per distinct configuration.
 const clients = new Map();
 const MAX_CLIENTS = 16;
 
 function clientFor(options) {
-  const picked = pickNativeOptions(options);
-  const key = JSON.stringify(picked);
+  const key = optionsJson(pickNativeOptions(options));
   let client = clients.get(key);
   if (!client) {
     try {

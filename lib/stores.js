@@ -6,6 +6,14 @@ const { unwrap } = require('./codec.js');
 
 /** Where the native handle of a native store hides (not enumerable). */
 const kNative = Symbol('nextauth-chatbotkit.native');
+/** A RedisStore made without `url`: the function that makes its CONFIG error. */
+const kUnset = Symbol('nextauth-chatbotkit.unset');
+
+/**
+ * The process-wide memory stores by name. On globalThis, so that every copy
+ * of this module (Next.js evaluates auth.ts once per bundle) finds the same.
+ */
+const memoryStores = (globalThis[Symbol.for('nextauth-chatbotkit.memory-stores')] ??= new Map());
 
 /**
  * The store contract: async get / set(key, value, { px }) / del, and
@@ -43,11 +51,20 @@ function ttlOf(options) {
   return typeof px === 'number' && Number.isFinite(px) && px > 0 ? px : undefined;
 }
 
-/** The native in-memory store: for development and tests, one process only. */
+/**
+ * The native in-memory store, for development and tests: one per process
+ * (every `new MemoryStore()` shares its entries), or one per `name`.
+ */
 class MemoryStore extends Store {
-  constructor() {
+  constructor(options = {}) {
     super();
-    Object.defineProperty(this, kNative, { value: new NativeMemoryStore() });
+    const name = options?.name ?? 'default';
+    if (typeof name !== 'string') {
+      throw new AdapterError('CONFIG', 'MemoryStore `name` must be a string');
+    }
+    let native = memoryStores.get(name);
+    if (!native) memoryStores.set(name, (native = new NativeMemoryStore()));
+    Object.defineProperty(this, kNative, { value: native });
   }
 
   async get(key) {
@@ -81,24 +98,51 @@ class MemoryStore extends Store {
   }
 }
 
+function redisUrlUnset() {
+  return new AdapterError(
+    'CONFIG',
+    "RedisStore has no `url`: set REDIS_URL in the server's environment (the quick start passes " +
+      'process.env.REDIS_URL as `url`), or give `cluster`',
+  );
+}
+
 /**
  * The native Redis store: `new RedisStore({ url })` for one server
  * (redis:// or rediss://), `new RedisStore({ cluster: [urls] })` for a
- * Redis Cluster. Connects on first use and reconnects by itself.
+ * Redis Cluster. Connects on first use and reconnects by itself. Without
+ * `url` (REDIS_URL unset while `next build` runs) the first use reports it.
  */
 class RedisStore extends Store {
   constructor(options = {}) {
     super();
     const { url, cluster, timeout, keyPrefix, tls } = options || {};
+    const unset =
+      cluster === undefined && (url == null || (typeof url === 'string' && !url.trim()));
     let native;
     try {
+      // Without a url the other options are still checked now (a stand-in url fills the gap).
       native = new NativeRedisStore(
-        JSON.stringify({ url, cluster, timeout, keyPrefix, ca: tls?.ca }),
+        JSON.stringify({
+          url: unset ? 'redis://not-set' : url,
+          cluster,
+          timeout,
+          keyPrefix,
+          ca: tls?.ca,
+        }),
       );
     } catch (e) {
       throw new AdapterError('CONFIG', messageOf(e));
     }
-    Object.defineProperty(this, kNative, { value: native });
+    if (unset) {
+      Object.defineProperty(this, kUnset, { value: redisUrlUnset });
+      Object.defineProperty(this, kNative, {
+        get() {
+          throw redisUrlUnset();
+        },
+      });
+    } else {
+      Object.defineProperty(this, kNative, { value: native });
+    }
   }
 
   async command(op, key, value, ttl) {
@@ -123,7 +167,7 @@ class RedisStore extends Store {
 
   /** Closes the connection. Optional: an idle process exits without it. */
   close() {
-    this[kNative].close();
+    if (!this[kUnset]) this[kNative].close();
   }
 }
 
@@ -372,6 +416,7 @@ module.exports = {
   MemoryStore,
   RedisStore,
   kNative,
+  kUnset,
   toKeyValue,
   storeBridge,
   storeId,

@@ -30,7 +30,9 @@ import { startFakePartnerApi } from '../testing/index.mjs';
 
 export const exampleDir = path.join(root, 'examples', 'nextjs');
 export const distDir = path.join(root, 'dist');
-const nextBin = path.join(exampleDir, 'node_modules', 'next', 'dist', 'bin', 'next');
+/** The `next` CLI installed in an app directory. */
+export const nextBinIn = (dir) => path.join(dir, 'node_modules', 'next', 'dist', 'bin', 'next');
+const nextBin = nextBinIn(exampleDir);
 const installStamp = path.join(exampleDir, 'node_modules', '.nextauth-chatbotkit-demo.json');
 const buildStamp = path.join(exampleDir, '.next', 'nextauth-chatbotkit-demo.json');
 
@@ -58,7 +60,7 @@ async function walk(dir, skip = new Set()) {
 }
 
 /** The environment for npm and Next children: none of an outer npm's settings. */
-function childEnv(extra = {}) {
+export function childEnv(extra = {}) {
   const env = { ...process.env };
   for (const name of Object.keys(env)) {
     if (/^npm_(config|package|lifecycle)_/i.test(name) || name === 'NODE_TEST_CONTEXT') {
@@ -68,7 +70,7 @@ function childEnv(extra = {}) {
   return { NEXT_TELEMETRY_DISABLED: '1', ...env, ...extra };
 }
 
-function run(command, args, { cwd, log, env } = {}) {
+export function run(command, args, { cwd, log, env } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd,
@@ -119,7 +121,7 @@ async function stale(tarball, inputs) {
 }
 
 /** Packs into dist/ unless both tarballs are newer than what goes into them. */
-async function packIfNeeded({ log, force }) {
+export async function packIfNeeded({ log, force } = {}) {
   const paths = tarballPaths();
   const manifest = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
   const mainInputs = [path.join(root, 'package.json'), path.join(root, 'README.md')];
@@ -271,11 +273,13 @@ export async function startFakes({ partner = true, oauth = true } = {}) {
 }
 
 /**
- * Starts the example (`next start`, or `next dev` with `dev: true`) with `env`
- * added to this process's environment. Resolves once it answers, to
- * `{ url, child, output(), close() }`; `onLine` receives each line it prints.
+ * Starts the example (or the app in `dir`) with `next start`, or `next dev`
+ * with `dev: true`, with `env` added to this process's environment. Resolves
+ * once it answers, to `{ url, child, output(), close() }`; `onLine` receives
+ * each line it prints.
  */
 export async function startApp({
+  dir = exampleDir,
   env = {},
   port,
   host = '127.0.0.1',
@@ -290,9 +294,9 @@ export async function startApp({
   const url = env.AUTH_URL ?? process.env.AUTH_URL ?? `http://localhost:${port}`;
   const child = spawn(
     process.execPath,
-    [nextBin, dev ? 'dev' : 'start', '--port', String(port), '--hostname', host],
+    [nextBinIn(dir), dev ? 'dev' : 'start', '--port', String(port), '--hostname', host],
     {
-      cwd: exampleDir,
+      cwd: dir,
       env: childEnv({
         AUTH_SECRET: process.env.AUTH_SECRET ?? randomBytes(32).toString('base64url'),
         DEV_OUTBOX: '1',

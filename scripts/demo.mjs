@@ -10,7 +10,12 @@
 // sign-in above.
 
 import { performance } from 'node:perf_hooks';
-import { ChatBotKitPartnerAdapter, ChatBotKitEmailProvider, MemoryStore } from '../index.mjs';
+import {
+  ChatBotKitPartnerAdapter,
+  ChatBotKitEmailProvider,
+  MemoryStore,
+  emailCallbackUrl,
+} from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
 import { cookieJarRequest } from './auth-request.mjs';
 
@@ -95,13 +100,14 @@ try {
   console.log(`  outbox: to ${mail.to}, code ${mail.code}`);
 
   step('GET /auth/callback/email  (the user enters the code)');
-  const callbackUrl = new URL(`/auth/callback/email`, ORIGIN);
-  callbackUrl.search = new URLSearchParams({
-    token: mail.code,
-    email: mail.to,
-    callbackUrl: `${ORIGIN}/`,
-  });
-  const callback = await request(callbackUrl.pathname + callbackUrl.search);
+  const callback = await request(
+    emailCallbackUrl({
+      email: mail.to,
+      code: mail.code,
+      callbackUrl: `${ORIGIN}/`,
+      basePath: config.basePath,
+    }),
+  );
   console.log(`  ${callback.status} → ${callback.headers.get('location')}`);
 
   step('GET /auth/session');

@@ -444,6 +444,7 @@ async function startFakePartnerApi(options = {}) {
     if (typeof params.userId === 'string') entry.userId = params.userId;
     if (typeof params.tokenId === 'string') entry.tokenId = params.tokenId;
     requests.push(entry);
+    if (options.onRequest) res.once('close', () => options.onRequest(entry));
 
     const ctx = { entry, route, params, badEncoding, badJson, hasBody };
     const fault = takeFault(entry.op);

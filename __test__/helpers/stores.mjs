@@ -5,6 +5,17 @@
 import { MemoryStore, RedisStore, Store } from '../../index.js';
 
 /** A JS store object over a Map, honouring px like a real KV would. */
+let memoryStores = 0;
+
+/**
+ * A MemoryStore of its own: `new MemoryStore()` is one process-wide store, so
+ * a test that counts entries takes a fresh name.
+ */
+export function freshMemoryStore() {
+  memoryStores += 1;
+  return new MemoryStore({ name: `test-${process.pid}-${memoryStores}` });
+}
+
 export function mapStore({ withGetdel = false } = {}) {
   const map = new Map();
   const live = (key) => {
@@ -65,7 +76,7 @@ export class MapStore extends Store {
 export function storeKinds(redis) {
   const kinds = {
     memory: async () => {
-      const store = new MemoryStore();
+      const store = freshMemoryStore();
       return { store, read: (key) => store.get(key), close: async () => {} };
     },
     'js object': async () => {

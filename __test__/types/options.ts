@@ -7,6 +7,7 @@ import {
   RedisStore,
   Store,
   createChatBotKitSession,
+  emailCallbackUrl,
   type AdapterErrorCode,
   type ChatBotKitSession,
   type KeyValueStore,
@@ -67,10 +68,28 @@ const plain: KeyValueStore = {
 ChatBotKitPartnerAdapter({ secret: 's', store: new MapStore() });
 ChatBotKitPartnerAdapter({ secret: 's', store: plain });
 ChatBotKitPartnerAdapter({ secret: 's', store: new RedisStore({ cluster: ['redis://a:6379'] }) });
-// @ts-expect-error a RedisStore needs `url` or `cluster`
-new RedisStore({});
-// @ts-expect-error not both `url` and `cluster`
-new RedisStore({ url: 'redis://a', cluster: ['redis://b'] });
+// @ts-expect-error `url` is a string
+new RedisStore({ url: 6379 });
+// @ts-expect-error `cluster` is a list of URLs
+new RedisStore({ cluster: 'redis://a' });
+
+// The quick start under `strict`: variables that may be unset are accepted
+// (checked at the first call, so `next build` needs none of them).
+declare const env: Record<string, string | undefined>;
+ChatBotKitPartnerAdapter({
+  secret: env.CHATBOTKIT_API_SECRET,
+  store: env.REDIS_URL ? new RedisStore({ url: env.REDIS_URL }) : new MemoryStore(),
+});
+ChatBotKitPartnerAdapter({
+  secret: env.CHATBOTKIT_API_SECRET,
+  store: new RedisStore({ url: env.REDIS_URL }),
+});
+createChatBotKitSession({ secret: env.CHATBOTKIT_API_SECRET }, 'usr_1');
+new MemoryStore({ name: 'tests' });
+// @ts-expect-error a MemoryStore name is a string
+new MemoryStore({ name: 1 });
+const callback: string = emailCallbackUrl({ email: 'a@b.c', code: 'abc123', callbackUrl: '/' });
+void callback;
 // @ts-expect-error `px` is a number
 plain.set('k', 'v', { px: '1000' });
 

@@ -1,11 +1,16 @@
-// GET /signin/verify?email=…&code=…: the code form's target. Tidies what was
-// typed (spaces, upper case) and passes it to Auth.js's email callback.
+// GET /signin/verify?email=…&code=…: the code form's target. emailCallbackUrl
+// tidies what was typed (spaces, upper case) and points at Auth.js's email callback.
+import { emailCallbackUrl } from 'nextauth-chatbotkit';
+
 export function GET(request) {
   const query = new URL(request.url).searchParams;
-  const token = (query.get('code') ?? '').replace(/\s+/g, '').toLowerCase();
-  const params = new URLSearchParams({ token, email: query.get('email') ?? '', callbackUrl: '/' });
+  const location = emailCallbackUrl({
+    email: query.get('email'),
+    code: query.get('code'),
+    callbackUrl: '/',
+  });
   return new Response(null, {
     status: 303,
-    headers: { location: `/api/auth/callback/email?${params}`, 'cache-control': 'no-store' },
+    headers: { location, 'cache-control': 'no-store' },
   });
 }
