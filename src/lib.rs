@@ -90,6 +90,24 @@ struct AdapterOptions {
     directory: Option<String>,
 }
 
+/// serde's message about an option, without the value it quotes (which may
+/// be the secret, or a URL with a password) or where in the JSON it was:
+/// `invalid type: string "redis://:pw@…", expected a sequence at line 1
+/// column 40` becomes `invalid type: string …, expected a sequence`.
+fn without_values(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(t, _)| t);
+    match text.find(['"', '`']) {
+        None => text.to_owned(),
+        Some(quote) => {
+            let expected = text.rfind(", expected").map_or("", |at| &text[at..]);
+            format!("{}…{expected}", &text[..quote])
+        }
+    }
+}
+
 fn config_error(e: Error) -> napi::Error {
     napi::Error::new(Status::InvalidArg, e.to_string())
 }
@@ -112,12 +130,11 @@ enum DirectoryKind {
 }
 
 fn parse_options(json: &str) -> error::Result<(PartnerConfig, Settings, DirectoryKind)> {
-    // serde's message quotes the offending value, which may be the secret
-    // or a URL with a password: only the expected types are named.
-    let o: AdapterOptions = serde_json::from_str(json).map_err(|_| {
-        Error::Config(
-            "options: `secret`, `baseUrl` and `keyPrefix` must be strings, `timeout`, `retries`, `retryDelay`, `maxVerificationAttempts` and `userCacheTtl` numbers, the `auto…` flags booleans".into(),
-        )
+    let o: AdapterOptions = serde_json::from_str(json).map_err(|e| {
+        Error::Config(format!(
+            "options: {} (`secret`, `baseUrl` and `keyPrefix` are strings, `timeout`, `retries`, `retryDelay`, `maxVerificationAttempts` and `userCacheTtl` numbers, the `auto…` flags booleans)",
+            without_values(&e)
+        ))
     })?;
     // A secret read from a file often ends in a newline: it is not part of it.
     let secret = o
@@ -302,12 +319,11 @@ pub struct NativeRedisStore {
 impl NativeRedisStore {
     #[napi(constructor)]
     pub fn new(options_json: String) -> napi::Result<Self> {
-        // serde's message quotes the offending value, which may be a URL
-        // with a password: only the expected types are named.
-        let o: RedisOptions = serde_json::from_str(&options_json).map_err(|_| {
-            config_error(Error::Config(
-                "RedisStore options: `url` must be a string, `cluster` an array of URL strings, `timeout` a number, `keyPrefix` a string and `tls.ca` a PEM string".into(),
-            ))
+        let o: RedisOptions = serde_json::from_str(&options_json).map_err(|e| {
+            config_error(Error::Config(format!(
+                "RedisStore options: {} (`url` is a string, `cluster` an array of URL strings, `timeout` a number, `keyPrefix` a string and `tls.ca` a PEM string)",
+                without_values(&e)
+            )))
         })?;
         let target = match (o.url, o.cluster) {
             (Some(url), None) => store::redis::RedisTarget::Single(url),
@@ -624,6 +640,22 @@ mod tests {
 
     fn now_is_never() -> bool {
         false
+    }
+
+    #[test]
+    fn option_errors_quote_no_value() {
+        let e = serde_json::from_str::<RedisOptions>(r#"{"cluster":"redis://:pw@h:1"}"#)
+            .err()
+            .map(|e| without_values(&e))
+            .unwrap_or_default();
+        assert_eq!(e, "invalid type: string …, expected a sequence");
+        let e = parse_options(r#"{"secret":42}"#)
+            .err()
+            .map(|e| e.to_string());
+        assert!(e
+            .as_deref()
+            .is_some_and(|m| m.contains("invalid type: integer …, expected")));
+        assert!(e.as_deref().is_some_and(|m| !m.contains("42")), "{e:?}");
     }
 
     #[test]

@@ -282,7 +282,11 @@ impl JsStore {
                 return Ok(Some(found));
             }
         }
-        if attempt >= max {
+        // Only the attempt that reached the limit voids: these steps are not
+        // one atomic step, and a later attempt voiding could beat an earlier
+        // one, within the limit, to the right code. Attempts past the limit
+        // are never tested; the one at it tests, then voids on a miss.
+        if attempt == max {
             // The codes first, the count last: a request that sees the
             // count start again finds no code left to test.
             let mut keys = outstanding;

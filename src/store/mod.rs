@@ -185,8 +185,9 @@ impl Store {
     /// Uses a verification token. The attempt is counted first, atomically
     /// per identifier; only an attempt within the limit reads and deletes
     /// the token (of two concurrent uses, one wins), and a success clears
-    /// the count. The attempt that reaches the limit without the code, and
-    /// any beyond it, void every outstanding token of the identifier. An
+    /// the count. The attempt that reaches the limit without the code voids
+    /// every outstanding token of the identifier; attempts past it answer
+    /// `None` untested. An
     /// identifier with no outstanding token is not counted, so a stream of
     /// made-up identifiers writes nothing. One step on the native stores (a
     /// Lua script on Redis, whose keys share the identifier's hash tag); a
