@@ -3,6 +3,7 @@
 //! answers that say "try again", and strict reading of what comes back.
 
 mod retry;
+pub mod session;
 
 use crate::error::{shorten, Error, Result};
 use crate::redact::redact;

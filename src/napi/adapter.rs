@@ -1,0 +1,135 @@
+//! The Auth.js adapter as JS sees it: built over one of the stores, then
+//! `call(method, argsJson)` per adapter method.
+
+use super::outbox::{NativeOutbox, Outbox};
+use super::stores::{NativeMemoryStore, NativeRedisStore, StoreBridgeFn, TsfnBridge};
+use super::{config_error, guarded};
+use crate::adapter::{self, Adapter};
+use crate::directory::{ContactClient, Directory};
+use crate::error::Error;
+use crate::options::{js_store_timeout, parse_adapter_options, DirectoryKind};
+use crate::partner::PartnerClient;
+use crate::store::{self, JsStore, Store};
+use napi::bindgen_prelude::{within_runtime_if_available, Either};
+use napi::Env;
+use napi_derive::napi;
+use serde_json::Value;
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+#[napi]
+pub struct NativeAdapter {
+    inner: Arc<Adapter>,
+    outbox: Arc<Outbox>,
+}
+
+fn build_adapter(
+    options_json: &str,
+    store: Store,
+    outbox: &NativeOutbox,
+) -> napi::Result<NativeAdapter> {
+    let config = parse_adapter_options(options_json).map_err(config_error)?;
+    let client = PartnerClient::new(config.partner).map_err(config_error)?;
+    let directory = match config.directory {
+        DirectoryKind::Partner => Directory::Partner(client),
+        DirectoryKind::Contact => Directory::Contact(ContactClient::new(client)),
+    };
+    Ok(NativeAdapter {
+        inner: Arc::new(Adapter::new(directory, store, config.settings)),
+        outbox: outbox.inner.clone(),
+    })
+}
+
+#[napi]
+impl NativeAdapter {
+    #[napi(factory)]
+    pub fn with_memory_store(
+        options_json: String,
+        outbox: &NativeOutbox,
+        store: &NativeMemoryStore,
+    ) -> napi::Result<Self> {
+        build_adapter(&options_json, Store::Memory(store.inner.clone()), outbox)
+    }
+
+    #[napi(factory)]
+    pub fn with_redis_store(
+        options_json: String,
+        outbox: &NativeOutbox,
+        store: &NativeRedisStore,
+    ) -> napi::Result<Self> {
+        build_adapter(&options_json, Store::Redis(store.inner.clone()), outbox)
+    }
+
+    /// `bridge({ op, key, value, px })` performs one store operation and
+    /// resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
+    /// which operations beyond get/set/del it serves; `store_timeout_ms`
+    /// bounds each call; `store_id` is the same for every adapter over one
+    /// JS store object, so they share its locks.
+    #[napi(factory)]
+    pub fn with_js_store(
+        options_json: String,
+        outbox: &NativeOutbox,
+        #[napi(ts_arg_type = "(call: JsStoreCall) => Promise<string | null>")]
+        bridge: StoreBridgeFn,
+        has_getdel: bool,
+        has_redis_sets: bool,
+        store_timeout_ms: f64,
+        store_id: f64,
+    ) -> napi::Result<Self> {
+        let timeout = js_store_timeout(store_timeout_ms).map_err(config_error)?;
+        let capabilities = store::Capabilities {
+            getdel: has_getdel,
+            redis_sets: has_redis_sets,
+        };
+        let store = JsStore::new(
+            Box::new(TsfnBridge(Arc::new(bridge))),
+            capabilities,
+            timeout,
+            store_id as u64,
+        );
+        build_adapter(&options_json, Store::Js(Arc::new(store)), outbox)
+    }
+
+    /// Runs an adapter method; `args_json` is a JSON array of its arguments.
+    /// Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
+    /// text at once when the work completes without waiting (a MemoryStore
+    /// record, a cached user); else a call id, whose envelope the adapter's
+    /// outbox hands to JS when it is ready.
+    ///
+    /// The work is polled once here, on the JS thread, before anything is
+    /// handed to tokio: work that never waits then costs no thread hop in
+    /// either direction, and work that does wait has already sent its first
+    /// request. A future may move to another executor between polls; tokio
+    /// polls a spawned task at once, so it registers its real waker.
+    #[napi(ts_return_type = "string | number")]
+    pub fn call(
+        &self,
+        env: &Env,
+        method: String,
+        args_json: String,
+    ) -> napi::Result<Either<String, u32>> {
+        let adapter = self.inner.clone();
+        let mut work = Box::pin(guarded(async move {
+            let args: Vec<Value> = serde_json::from_str(&args_json)
+                .map_err(|_| Error::invalid("arguments are not serialisable"))?;
+            adapter.call(&method, &args).await
+        }));
+        let mut cx = Context::from_waker(Waker::noop());
+        match within_runtime_if_available(|| work.as_mut().poll(&mut cx)) {
+            Poll::Ready(envelope) => Ok(Either::A(envelope)),
+            Poll::Pending => {
+                let outbox = self.outbox.clone();
+                let id = outbox.open(env);
+                napi::bindgen_prelude::spawn(async move { outbox.deliver(id, work.await) });
+                Ok(Either::B(id))
+            }
+        }
+    }
+}
+
+/// The adapter methods, in Auth.js contract order.
+#[napi]
+pub fn adapter_methods() -> Vec<String> {
+    adapter::METHODS.iter().map(|m| (*m).to_owned()).collect()
+}

@@ -1,0 +1,166 @@
+//! The native stores as JS classes, and the bridge through which the core
+//! calls a store written in JS. Values are JSON text.
+
+use super::{config_error, guarded};
+use crate::error::Error;
+use crate::options::parse_redis_options;
+use crate::store::js::{BridgeFuture, JsStoreBridge, StoreCall};
+use crate::store::{MemoryStore, RedisStore};
+use napi::bindgen_prelude::Promise;
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi::Status;
+use napi_derive::napi;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The native in-memory store. Values are JSON text.
+#[napi]
+pub struct NativeMemoryStore {
+    pub(crate) inner: Arc<MemoryStore>,
+}
+
+#[napi]
+impl NativeMemoryStore {
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        Self {
+            inner: Arc::new(MemoryStore::new()),
+        }
+    }
+
+    #[napi]
+    pub fn get(&self, key: String) -> Option<String> {
+        self.inner.get(&key)
+    }
+
+    /// `ttl_ms`: milliseconds to live; absent or non-positive means forever.
+    #[napi]
+    pub fn set(&self, key: String, value: String, ttl_ms: Option<f64>) {
+        self.inner.set(&key, &value, ttl_from_js(ttl_ms));
+    }
+
+    #[napi]
+    pub fn del(&self, key: String) {
+        self.inner.del(&key);
+    }
+
+    #[napi]
+    pub fn getdel(&self, key: String) -> Option<String> {
+        self.inner.getdel(&key)
+    }
+
+    /// Entries held, expired ones not yet swept included.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+    }
+
+    #[napi]
+    pub fn sweep(&self) {
+        self.inner.sweep();
+    }
+
+    #[napi]
+    pub fn clear(&self) {
+        self.inner.clear();
+    }
+}
+
+impl Default for NativeMemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn ttl_from_js(ttl_ms: Option<f64>) -> Option<u64> {
+    ttl_ms
+        .filter(|ms| ms.is_finite() && *ms > 0.0)
+        .map(|ms| ms.ceil().min(u64::MAX as f64) as u64)
+}
+
+/// The native Redis / Redis Cluster store. Values are JSON text.
+#[napi]
+pub struct NativeRedisStore {
+    pub(crate) inner: Arc<RedisStore>,
+}
+
+#[napi]
+impl NativeRedisStore {
+    #[napi(constructor)]
+    pub fn new(options_json: String) -> napi::Result<Self> {
+        let o = parse_redis_options(&options_json).map_err(config_error)?;
+        let store = RedisStore::new(o.target, o.timeout, &o.key_prefix, o.ca.as_deref())
+            .map_err(config_error)?;
+        Ok(Self {
+            inner: Arc::new(store),
+        })
+    }
+
+    /// Resolves to the envelope `{ ok }` / `{ error }` as JSON text.
+    #[napi]
+    pub async fn command(
+        &self,
+        op: String,
+        key: String,
+        value: Option<String>,
+        ttl_ms: Option<f64>,
+    ) -> String {
+        let store = self.inner.clone();
+        guarded(async move {
+            Ok(match op.as_str() {
+                "get" => json!(store.get(&key).await?),
+                "getdel" => json!(store.getdel(&key).await?),
+                "set" => {
+                    let value = value.ok_or_else(|| Error::invalid("set needs a value"))?;
+                    store.set(&key, &value, ttl_from_js(ttl_ms)).await?;
+                    Value::Null
+                }
+                "del" => {
+                    store.del(&key).await?;
+                    Value::Null
+                }
+                other => return Err(Error::invalid(format!("unknown store command `{other}`"))),
+            })
+        })
+        .await
+    }
+
+    /// Drops the connection; the next command reconnects.
+    #[napi]
+    pub fn close(&self) {
+        self.inner.close();
+    }
+}
+
+/// One call from Rust into a JS store, as the JS bridge receives it.
+#[napi(object)]
+pub struct JsStoreCall {
+    pub op: String,
+    pub key: String,
+    pub value: Option<String>,
+    pub px: Option<f64>,
+}
+
+/// Weak, so an idle process exits; not callee-handled, and always called
+/// with `call_async_catch`, so a JS throw is an error value, never an abort.
+pub(crate) type StoreBridgeFn =
+    ThreadsafeFunction<JsStoreCall, Promise<Option<String>>, JsStoreCall, Status, false, true>;
+
+/// The core's `JsStoreBridge` over a JS function.
+pub(crate) struct TsfnBridge(pub(crate) Arc<StoreBridgeFn>);
+
+impl JsStoreBridge for TsfnBridge {
+    fn call(&self, call: StoreCall) -> BridgeFuture {
+        let f = self.0.clone();
+        Box::pin(async move {
+            let js = JsStoreCall {
+                op: call.op.name().to_owned(),
+                key: call.key,
+                value: call.value,
+                px: call.ttl_ms.map(|ms| ms as f64),
+            };
+            let promise = f.call_async_catch(js).await.map_err(|e| e.reason)?;
+            promise.await.map_err(|e| e.reason)
+        })
+    }
+}

@@ -1,0 +1,59 @@
+//! ChatBotKit session tokens: a short-lived token scoped to one partner
+//! user's own environment (`POST /v1/partner/user/{id}/session/create`).
+
+use super::PartnerClient;
+use crate::adapter::{as_date_ms, date_value};
+use crate::error::{Error, Result};
+use crate::options::SessionParams;
+use serde_json::{json, Value};
+
+/// Resolves to `{ id, token, expiresAt }` (`expiresAt` a tagged date).
+pub async fn create_session(
+    client: &PartnerClient,
+    user_id: &str,
+    params: SessionParams,
+) -> Result<Value> {
+    if user_id.is_empty() {
+        return Err(Error::invalid("the user id must be a non-empty string"));
+    }
+    let answer = client
+        .post_user_action(user_id, "session/create", &request_body(params))
+        .await
+        .map_err(|e| match e {
+            Error::PartnerApi {
+                status: Some(404), ..
+            } => Error::UserNotFound(format!("with id {user_id:?}")),
+            other => other,
+        })?;
+    let (Some(id), Some(token), Some(expires_at)) = (
+        answer.get("id").and_then(Value::as_str),
+        answer.get("token").and_then(Value::as_str),
+        answer.get("expiresAt").and_then(as_date_ms),
+    ) else {
+        return Err(Error::PartnerApi {
+            status: Some(200),
+            partner_code: None,
+            message: "the session/create response does not have the documented shape".into(),
+        });
+    };
+    Ok(json!({ "id": id, "token": token, "expiresAt": date_value(expires_at) }))
+}
+
+/// `{ durationInSeconds?, config?: { allowedRoutes?, contactId? } }`.
+fn request_body(params: SessionParams) -> Value {
+    let mut body = serde_json::Map::new();
+    if let Some(seconds) = params.duration_in_seconds {
+        body.insert("durationInSeconds".into(), json!(seconds as u64));
+    }
+    let mut config = serde_json::Map::new();
+    if let Some(routes) = params.allowed_routes {
+        config.insert("allowedRoutes".into(), json!(routes));
+    }
+    if let Some(contact) = params.contact_id {
+        config.insert("contactId".into(), json!(contact));
+    }
+    if !config.is_empty() {
+        body.insert("config".into(), Value::Object(config));
+    }
+    Value::Object(body)
+}
