@@ -1,4 +1,4 @@
-// How results of calls that had to wait reach JavaScript (src/outbox.rs,
+// How results of calls that had to wait reach JavaScript (src/napi/outbox.rs,
 // lib/outbox.js): each to its own caller, a few per event-loop turn so a
 // burst cannot hold the loop, keeping the process alive while a call is in
 // flight and not after, in the main thread and in worker threads alike.

@@ -1,6 +1,6 @@
 'use strict';
 
-// The JS half of src/outbox.rs: results of native calls that had to wait
+// The JS half of src/napi/outbox.rs: results of native calls that had to wait
 // arrive here a few per event-loop turn, so that a burst of finished calls
 // (and the code awaiting each of them, e.g. the rest of an Auth.js request)
 // cannot hold the event loop for the whole burst: timers and other requests
