@@ -15,11 +15,11 @@ export declare class NativeAdapter {
   /**
    * `bridge({ op, key, value, px })` performs one store operation and
    * resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
-   * which operations beyond get/set/del it serves; `store_timeout_ms`
+   * which operations beyond get/set/del it serves; the `timeout` option
    * bounds each call; `store_id` is the same for every adapter over one
    * JS store object, so they share its locks.
    */
-  static withJsStore(optionsJson: string, outbox: NativeOutbox, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeTimeoutMs: number, storeId: number): NativeAdapter
+  static withJsStore(optionsJson: string, outbox: NativeOutbox, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeId: number): NativeAdapter
   /**
    * Runs an adapter method; `args_json` is a JSON array of its arguments.
    * Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
@@ -97,4 +97,21 @@ export interface JsStoreCall {
   key: string
   value?: string
   px?: number
+}
+
+/** Every option users set, with its default; the one definition is in Rust. */
+export declare function optionDefaults(): Array<OptionInfo>
+
+/** One option users set. */
+export interface OptionInfo {
+  /** `adapter`, `contactAdapter`, `redisStore` or `session`. */
+  scope: string
+  /** As written in JS (`tls.ca` for a nested one). */
+  name: string
+  /** Its TypeScript type. */
+  type: string
+  /** Null when the option is required or absent unless given. */
+  default?: string | number | boolean | null
+  /** An environment variable read before `default`. */
+  env?: string
 }

@@ -841,3 +841,4 @@ module.exports.NativeOutbox = nativeBinding.NativeOutbox
 module.exports.NativePartner = nativeBinding.NativePartner
 module.exports.NativeRedisStore = nativeBinding.NativeRedisStore
 module.exports.adapterMethods = nativeBinding.adapterMethods
+module.exports.optionDefaults = nativeBinding.optionDefaults

@@ -149,7 +149,7 @@ export interface RedisStoreOptions {
   cluster?: string[];
   /** Deadline of one Redis command in ms (default 5000). */
   timeout?: number;
-  /** Prepended to every key. */
+  /** Prepended to every key (default ''). */
   keyPrefix?: string;
   /** For `rediss://`: trust this CA (PEM) instead of the public web roots. */
   tls?: { ca?: string };
@@ -314,6 +314,7 @@ export interface ChatBotKitSessionParams {
   durationInSeconds?: number;
   /** API routes the token may call. */
   allowedRoutes?: string[];
+  /** Sent as the session's `config.contactId`. */
   contactId?: string;
 }
 

@@ -1,6 +1,6 @@
 'use strict';
 
-const { NativeAdapter, NativePartner, adapterMethods } = require('../binding.js');
+const { NativeAdapter, NativePartner, adapterMethods, optionDefaults } = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
 const { encode, unwrap } = require('./codec.js');
 const {
@@ -14,8 +14,6 @@ const {
 } = require('./stores.js');
 const { nativeOutbox, result } = require('./outbox.js');
 
-const DEFAULT_TIMEOUT = 10000;
-
 // DEBUG=nextauth-chatbotkit logs one line per adapter call: the method, its
 // outcome and its time. Arguments and results are never logged.
 const debug = (process.env.DEBUG ?? '')
@@ -27,20 +25,11 @@ function log(name, outcome, started) {
   process.stderr.write(`nextauth-chatbotkit ${name} ${outcome} ${ms}ms\n`);
 }
 
-// The options the native core reads; everything else is ignored.
-const NATIVE_OPTIONS = [
-  'secret',
-  'baseUrl',
-  'timeout',
-  'retries',
-  'retryDelay',
-  'keyPrefix',
-  'autoCreateUser',
-  'autoUpdateUser',
-  'autoDeleteUser',
-  'maxVerificationAttempts',
-  'userCacheTtl',
-];
+// The options the native core reads (src/options.rs owns them and their
+// defaults); everything else (`store`, ...) is ignored.
+const NATIVE_OPTIONS = optionDefaults()
+  .filter((option) => option.scope === 'adapter')
+  .map((option) => option.name);
 
 /** Whether a setting read from the environment was left unset (`undefined`, `''`). */
 const isUnset = (value) => value == null || (typeof value === 'string' && value.trim() === '');
@@ -127,14 +116,12 @@ function nativeAdapter(picked, store) {
     if (isExactly(store, RedisStore))
       return NativeAdapter.withRedisStore(json, outbox, store[kNative]);
     const kv = toKeyValue(store);
-    const timeout = typeof picked.timeout === 'number' ? picked.timeout : DEFAULT_TIMEOUT;
     return NativeAdapter.withJsStore(
       json,
       outbox,
       storeBridge(kv),
       typeof kv.getdel === 'function',
       kv.sets !== undefined,
-      timeout,
       storeId(store),
     );
   } catch (e) {

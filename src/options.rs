@@ -1,16 +1,34 @@
 //! The options the addon reads, their types, defaults and validation: the
 //! adapter's options, `RedisStore`'s and a ChatBotKit session's parameters.
-//! JS passes the objects through as JSON text; they are read here.
+//! JS passes the objects through as JSON text; they are read here. Each
+//! default is one constant below; `option_defaults` lists them for the docs
+//! (a test checks `index.d.ts` and the README against it).
 
 use crate::adapter::{Lifecycle, Settings};
 use crate::error::{Error, Result};
 use crate::partner::{Backoff, PartnerConfig};
 use crate::store::redis::RedisTarget;
 use serde::Deserialize;
+use serde_json::{json, Value};
 use std::time::Duration;
 
-const DEFAULT_BASE_URL: &str = "https://api.chatbotkit.com";
-const DEFAULT_TIMEOUT_MS: f64 = 10_000.0;
+/// `baseUrl` when neither the option nor `CHATBOTKIT_API_URL` is set.
+pub const BASE_URL: &str = "https://api.chatbotkit.com";
+/// `timeout`: overall deadline of one Partner API call or JS store call, ms.
+pub const TIMEOUT_MS: u32 = 10_000;
+/// `retries`: retries after the first attempt.
+pub const RETRIES: u32 = 3;
+/// `retryDelay`: the first retry's delay, ms (the official SDK's schedule).
+pub const RETRY_DELAY_MS: u32 = 250;
+/// `maxVerificationAttempts` (0: no limit).
+pub const MAX_VERIFICATION_ATTEMPTS: u32 = 5;
+/// `userCacheTtl`, ms (0: off).
+pub const USER_CACHE_TTL_MS: u32 = 0;
+pub const AUTO_CREATE_USER: bool = false;
+pub const AUTO_UPDATE_USER: bool = true;
+pub const AUTO_DELETE_USER: bool = false;
+/// `RedisStore`'s `timeout`: deadline of one Redis command, ms.
+pub const REDIS_TIMEOUT_MS: u32 = 5_000;
 
 /// Adapter options as the JS wrapper passes them.
 #[derive(Deserialize)]
@@ -88,20 +106,20 @@ pub fn parse_adapter_options(json: &str) -> Result<AdapterConfig> {
         .ok_or_else(|| {
             Error::Config("`secret` (the ChatBotKit partner secret) is required".into())
         })?;
-    let retries = o.retries.unwrap_or(3.0);
+    let retries = o.retries.unwrap_or(f64::from(RETRIES));
     if !(0.0..=10.0).contains(&retries) || retries.fract() != 0.0 {
         return Err(Error::Config(
             "`retries` must be a whole number from 0 to 10".into(),
         ));
     }
     let backoff = Backoff {
-        base: millis(o.retry_delay, 250.0, "retryDelay")?,
+        base: millis(o.retry_delay, f64::from(RETRY_DELAY_MS), "retryDelay")?,
         ..Backoff::default()
     };
     let partner = PartnerConfig {
         secret,
-        base_url: o.base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()),
-        timeout: millis(o.timeout, DEFAULT_TIMEOUT_MS, "timeout")?,
+        base_url: o.base_url.unwrap_or_else(|| BASE_URL.to_owned()),
+        timeout: millis(o.timeout, f64::from(TIMEOUT_MS), "timeout")?,
         retries: retries as u32,
         backoff,
     };
@@ -111,15 +129,17 @@ pub fn parse_adapter_options(json: &str) -> Result<AdapterConfig> {
         auto_update_user: o.auto_update_user.unwrap_or(defaults.auto_update_user),
         auto_delete_user: o.auto_delete_user.unwrap_or(defaults.auto_delete_user),
     };
-    let attempts = o.max_verification_attempts.unwrap_or(5.0);
+    let attempts = o
+        .max_verification_attempts
+        .unwrap_or(f64::from(MAX_VERIFICATION_ATTEMPTS));
     if !(0.0..=1000.0).contains(&attempts) || attempts.fract() != 0.0 {
         return Err(Error::Config(
             "`maxVerificationAttempts` must be a whole number from 0 (no limit) to 1000".into(),
         ));
     }
-    let user_cache_ttl = match o.user_cache_ttl {
-        None | Some(0.0) => None,
-        Some(ms) => Some(millis(Some(ms), 0.0, "userCacheTtl")?),
+    let user_cache_ttl = match o.user_cache_ttl.unwrap_or(f64::from(USER_CACHE_TTL_MS)) {
+        0.0 => None,
+        ms => Some(millis(Some(ms), 0.0, "userCacheTtl")?),
     };
     let key_prefix = o.key_prefix.unwrap_or_default();
     if key_prefix.contains(['{', '}']) {
@@ -149,11 +169,6 @@ pub fn parse_adapter_options(json: &str) -> Result<AdapterConfig> {
         settings,
         directory,
     })
-}
-
-/// The deadline of one call into a JS store.
-pub fn js_store_timeout(ms: f64) -> Result<Duration> {
-    millis(Some(ms), 5_000.0, "storeTimeout")
 }
 
 #[derive(Deserialize)]
@@ -193,7 +208,7 @@ pub fn parse_redis_options(json: &str) -> Result<RedisConfig> {
     };
     Ok(RedisConfig {
         target,
-        timeout: millis(o.timeout, 5_000.0, "timeout")?,
+        timeout: millis(o.timeout, f64::from(REDIS_TIMEOUT_MS), "timeout")?,
         key_prefix: o.key_prefix.unwrap_or_default(),
         ca: o.ca,
     })
@@ -221,9 +236,219 @@ pub fn parse_session_params(json: &str) -> Result<SessionParams> {
     Ok(params)
 }
 
+/// Which options object an option belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// `ChatBotKitPartnerAdapter(options)` (and the Contact adapter's, but
+    /// for the lifecycle flags).
+    Adapter,
+    /// The Contact adapter's names for the lifecycle flags.
+    ContactAdapter,
+    /// `new RedisStore(options)`.
+    RedisStore,
+    /// `createChatBotKitSession(options, userId, params)`'s `params`.
+    Session,
+}
+
+impl Scope {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Adapter => "adapter",
+            Self::ContactAdapter => "contactAdapter",
+            Self::RedisStore => "redisStore",
+            Self::Session => "session",
+        }
+    }
+}
+
+/// One option as users set it.
+#[derive(Debug)]
+pub struct OptionDefault {
+    pub scope: Scope,
+    /// As written in JS (`tls.ca` for a nested one).
+    pub name: &'static str,
+    /// Its TypeScript type.
+    pub kind: &'static str,
+    /// `None`: required, or absent unless given.
+    pub default: Option<Value>,
+    /// An environment variable that comes before `default`.
+    pub env: Option<&'static str>,
+}
+
+/// Every option users set, with its default.
+pub fn option_defaults() -> Vec<OptionDefault> {
+    use Scope::{Adapter, ContactAdapter, RedisStore, Session};
+    let o = |scope, name, kind, default: Option<Value>| OptionDefault {
+        scope,
+        name,
+        kind,
+        default,
+        env: None,
+    };
+    vec![
+        o(Adapter, "secret", "string", None),
+        OptionDefault {
+            env: Some("CHATBOTKIT_API_URL"),
+            ..o(Adapter, "baseUrl", "string", Some(json!(BASE_URL)))
+        },
+        o(Adapter, "timeout", "number", Some(json!(TIMEOUT_MS))),
+        o(Adapter, "retries", "number", Some(json!(RETRIES))),
+        o(Adapter, "retryDelay", "number", Some(json!(RETRY_DELAY_MS))),
+        o(Adapter, "keyPrefix", "string", Some(json!(""))),
+        o(
+            Adapter,
+            "autoCreateUser",
+            "boolean",
+            Some(json!(AUTO_CREATE_USER)),
+        ),
+        o(
+            Adapter,
+            "autoUpdateUser",
+            "boolean",
+            Some(json!(AUTO_UPDATE_USER)),
+        ),
+        o(
+            Adapter,
+            "autoDeleteUser",
+            "boolean",
+            Some(json!(AUTO_DELETE_USER)),
+        ),
+        o(
+            Adapter,
+            "maxVerificationAttempts",
+            "number",
+            Some(json!(MAX_VERIFICATION_ATTEMPTS)),
+        ),
+        o(
+            Adapter,
+            "userCacheTtl",
+            "number",
+            Some(json!(USER_CACHE_TTL_MS)),
+        ),
+        o(
+            ContactAdapter,
+            "autoCreateContact",
+            "boolean",
+            Some(json!(AUTO_CREATE_USER)),
+        ),
+        o(
+            ContactAdapter,
+            "autoUpdateContact",
+            "boolean",
+            Some(json!(AUTO_UPDATE_USER)),
+        ),
+        o(
+            ContactAdapter,
+            "autoDeleteContact",
+            "boolean",
+            Some(json!(AUTO_DELETE_USER)),
+        ),
+        o(RedisStore, "url", "string", None),
+        o(RedisStore, "cluster", "string[]", None),
+        o(
+            RedisStore,
+            "timeout",
+            "number",
+            Some(json!(REDIS_TIMEOUT_MS)),
+        ),
+        o(RedisStore, "keyPrefix", "string", Some(json!(""))),
+        o(RedisStore, "tls.ca", "string", None),
+        o(Session, "durationInSeconds", "number", None),
+        o(Session, "allowedRoutes", "string[]", None),
+        o(Session, "contactId", "string", None),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn listed(scope: Scope) -> Vec<&'static str> {
+        let all = option_defaults();
+        all.iter()
+            .filter(|o| o.scope == scope)
+            .map(|o| o.name)
+            .collect()
+    }
+
+    /// serde's `expected one of ...` for an unknown field: every field the
+    /// options struct reads.
+    fn fields_read(error: Option<serde_json::Error>) -> Vec<String> {
+        let text = error.map(|e| e.to_string()).unwrap_or_default();
+        let list = text.split("expected one of ").nth(1).unwrap_or_default();
+        list.split(", ")
+            .map(|f| {
+                f.trim_matches('`')
+                    .split('`')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_list_names_every_option_read() {
+        let adapter = fields_read(serde_json::from_str::<AdapterOptions>(r#"{"?":1}"#).err());
+        let mut expected: Vec<String> = listed(Scope::Adapter)
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        expected.push("directory".into()); // set by the wrapper, not by users
+        assert_eq!(adapter, expected);
+        let redis = fields_read(serde_json::from_str::<RedisOptions>(r#"{"?":1}"#).err());
+        let expected: Vec<String> = listed(Scope::RedisStore)
+            .iter()
+            .map(|n| {
+                if *n == "tls.ca" {
+                    "ca".to_owned()
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect();
+        assert_eq!(redis, expected);
+        let session = fields_read(serde_json::from_str::<SessionParams>(r#"{"?":1}"#).err());
+        assert_eq!(session, listed(Scope::Session));
+    }
+
+    #[test]
+    fn each_listed_default_is_what_an_absent_option_gets() {
+        let base = |extra: &str| {
+            parse_adapter_options(&format!(r#"{{"secret":"s"{extra}}}"#))
+                .map(|c| format!("{:?} {:?}", c.partner, c.settings))
+                .map_err(|e| e.to_string())
+        };
+        for o in option_defaults()
+            .iter()
+            .filter(|o| o.scope == Scope::Adapter)
+        {
+            let Some(default) = &o.default else { continue };
+            assert_eq!(
+                base(&format!(r#","{}":{default}"#, o.name)),
+                base(""),
+                "{}",
+                o.name
+            );
+        }
+        let redis = |extra: &str| {
+            parse_redis_options(&format!(r#"{{"url":"redis://h"{extra}}}"#))
+                .map(|c| format!("{:?} {:?}", c.timeout, c.key_prefix))
+                .map_err(|e| e.to_string())
+        };
+        for o in option_defaults()
+            .iter()
+            .filter(|o| o.scope == Scope::RedisStore)
+        {
+            let Some(default) = &o.default else { continue };
+            assert_eq!(
+                redis(&format!(r#","{}":{default}"#, o.name)),
+                redis(""),
+                "{}",
+                o.name
+            );
+        }
+    }
 
     #[test]
     fn option_errors_quote_no_value() {

@@ -15,6 +15,7 @@ pub use keys::{IndexKind, Keys};
 
 use crate::directory::Directory;
 use crate::error::{Error, Result};
+use crate::options;
 use crate::store::Store;
 use lookups::Lookups;
 use serde_json::Value;
@@ -30,9 +31,9 @@ pub struct Lifecycle {
 impl Default for Lifecycle {
     fn default() -> Self {
         Self {
-            auto_create_user: false,
-            auto_update_user: true,
-            auto_delete_user: false,
+            auto_create_user: options::AUTO_CREATE_USER,
+            auto_update_user: options::AUTO_UPDATE_USER,
+            auto_delete_user: options::AUTO_DELETE_USER,
         }
     }
 }
@@ -54,7 +55,7 @@ impl Default for Settings {
         Self {
             key_prefix: String::new(),
             lifecycle: Lifecycle::default(),
-            max_verification_attempts: 5,
+            max_verification_attempts: options::MAX_VERIFICATION_ATTEMPTS,
             user_cache_ttl: None,
         }
     }

@@ -7,7 +7,7 @@ use super::{config_error, guarded};
 use crate::adapter::{self, Adapter};
 use crate::directory::{ContactClient, Directory};
 use crate::error::Error;
-use crate::options::{js_store_timeout, parse_adapter_options, DirectoryKind};
+use crate::options::{parse_adapter_options, AdapterConfig, DirectoryKind};
 use crate::partner::PartnerClient;
 use crate::store::{self, JsStore, Store};
 use napi::bindgen_prelude::{within_runtime_if_available, Either};
@@ -24,12 +24,14 @@ pub struct NativeAdapter {
     outbox: Arc<Outbox>,
 }
 
+/// `store` makes the store once the options are read.
 fn build_adapter(
     options_json: &str,
-    store: Store,
     outbox: &NativeOutbox,
+    store: impl FnOnce(&AdapterConfig) -> Store,
 ) -> napi::Result<NativeAdapter> {
     let config = parse_adapter_options(options_json).map_err(config_error)?;
+    let store = store(&config);
     let client = PartnerClient::new(config.partner).map_err(config_error)?;
     let directory = match config.directory {
         DirectoryKind::Partner => Directory::Partner(client),
@@ -49,7 +51,9 @@ impl NativeAdapter {
         outbox: &NativeOutbox,
         store: &NativeMemoryStore,
     ) -> napi::Result<Self> {
-        build_adapter(&options_json, Store::Memory(store.inner.clone()), outbox)
+        build_adapter(&options_json, outbox, |_| {
+            Store::Memory(store.inner.clone())
+        })
     }
 
     #[napi(factory)]
@@ -58,12 +62,12 @@ impl NativeAdapter {
         outbox: &NativeOutbox,
         store: &NativeRedisStore,
     ) -> napi::Result<Self> {
-        build_adapter(&options_json, Store::Redis(store.inner.clone()), outbox)
+        build_adapter(&options_json, outbox, |_| Store::Redis(store.inner.clone()))
     }
 
     /// `bridge({ op, key, value, px })` performs one store operation and
     /// resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
-    /// which operations beyond get/set/del it serves; `store_timeout_ms`
+    /// which operations beyond get/set/del it serves; the `timeout` option
     /// bounds each call; `store_id` is the same for every adapter over one
     /// JS store object, so they share its locks.
     #[napi(factory)]
@@ -74,21 +78,20 @@ impl NativeAdapter {
         bridge: StoreBridgeFn,
         has_getdel: bool,
         has_redis_sets: bool,
-        store_timeout_ms: f64,
         store_id: f64,
     ) -> napi::Result<Self> {
-        let timeout = js_store_timeout(store_timeout_ms).map_err(config_error)?;
         let capabilities = store::Capabilities {
             getdel: has_getdel,
             redis_sets: has_redis_sets,
         };
-        let store = JsStore::new(
-            Box::new(TsfnBridge(Arc::new(bridge))),
-            capabilities,
-            timeout,
-            store_id as u64,
-        );
-        build_adapter(&options_json, Store::Js(Arc::new(store)), outbox)
+        build_adapter(&options_json, outbox, |config| {
+            Store::Js(Arc::new(JsStore::new(
+                Box::new(TsfnBridge(Arc::new(bridge))),
+                capabilities,
+                config.partner.timeout,
+                store_id as u64,
+            )))
+        })
     }
 
     /// Runs an adapter method; `args_json` is a JSON array of its arguments.

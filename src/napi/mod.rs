@@ -7,10 +7,12 @@
 //! - `adapter`: the Auth.js adapter (`NativeAdapter`), over any store;
 //! - `stores`: the native stores, and the bridge to stores written in JS;
 //! - `sessions`: the Partner API client on its own (ChatBotKit session tokens);
+//! - `options`: the list of options and their defaults, for the docs' test;
 //! - `outbox`: how results of calls that had to wait reach the JS thread;
 //! - `runtime`: the tokio runtime and its size.
 
 pub mod adapter;
+pub mod options;
 pub mod outbox;
 pub mod runtime;
 pub mod sessions;

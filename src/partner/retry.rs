@@ -10,10 +10,10 @@ pub struct Backoff {
 }
 
 impl Default for Backoff {
-    /// The official SDK's schedule: 250 ms, doubling.
+    /// `retryDelay`'s default, doubling.
     fn default() -> Self {
         Self {
-            base: Duration::from_millis(250),
+            base: Duration::from_millis(u64::from(crate::options::RETRY_DELAY_MS)),
             max: Duration::from_secs(5),
         }
     }
