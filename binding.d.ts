@@ -91,6 +91,9 @@ export interface Completion {
   envelope: string
 }
 
+/** Whether `DEBUG` asks for this package's log lines (read once, in Rust). */
+export declare function debugEnabled(): boolean
+
 /** One call from Rust into a JS store, as the JS bridge receives it. */
 export interface JsStoreCall {
   op: string

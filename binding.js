@@ -841,4 +841,5 @@ module.exports.NativeOutbox = nativeBinding.NativeOutbox
 module.exports.NativePartner = nativeBinding.NativePartner
 module.exports.NativeRedisStore = nativeBinding.NativeRedisStore
 module.exports.adapterMethods = nativeBinding.adapterMethods
+module.exports.debugEnabled = nativeBinding.debugEnabled
 module.exports.optionDefaults = nativeBinding.optionDefaults

@@ -1,6 +1,12 @@
 'use strict';
 
-const { NativeAdapter, NativePartner, adapterMethods, optionDefaults } = require('../binding.js');
+const {
+  NativeAdapter,
+  NativePartner,
+  adapterMethods,
+  debugEnabled,
+  optionDefaults,
+} = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
 const { encode, unwrap } = require('./codec.js');
 const {
@@ -16,9 +22,7 @@ const { nativeOutbox, result } = require('./outbox.js');
 
 // DEBUG=nextauth-chatbotkit logs one line per adapter call: the method, its
 // outcome and its time. Arguments and results are never logged.
-const debug = (process.env.DEBUG ?? '')
-  .split(/[\s,]+/)
-  .some((name) => name === '*' || name.startsWith('nextauth-chatbotkit'));
+const debug = debugEnabled();
 
 function log(name, outcome, started) {
   const ms = (performance.now() - started).toFixed(1);
@@ -48,8 +52,8 @@ function secretUnset() {
 }
 
 /**
- * The options the native core reads. `baseUrl` defaults to
- * CHATBOTKIT_API_URL when that is set. A missing `secret` is left for the
+ * The options the native core reads (it defaults them, `baseUrl` to
+ * CHATBOTKIT_API_URL when that is set). A missing `secret` is left for the
  * caller to report (see secretUnset).
  */
 function pickNativeOptions(options) {
@@ -66,9 +70,6 @@ function pickNativeOptions(options) {
       throw new AdapterError('CONFIG', `\`${name}\` must be a finite number`);
     }
     picked[name] = value;
-  }
-  if (picked.baseUrl === undefined && !isUnset(process.env.CHATBOTKIT_API_URL)) {
-    picked.baseUrl = process.env.CHATBOTKIT_API_URL.trim();
   }
   return picked;
 }

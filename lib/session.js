@@ -10,11 +10,14 @@ const clients = new Map();
 const MAX_CLIENTS = 16;
 
 function clientFor(options) {
-  const key = optionsJson(pickNativeOptions(options));
+  const json = optionsJson(pickNativeOptions(options));
+  // Rust reads CHATBOTKIT_API_URL (baseUrl's default) when it makes a
+  // client: a client made under another value is another configuration.
+  const key = `${process.env.CHATBOTKIT_API_URL ?? ''}\n${json}`;
   let client = clients.get(key);
   if (!client) {
     try {
-      client = new NativePartner(key);
+      client = new NativePartner(json);
     } catch (e) {
       throw new AdapterError('CONFIG', messageOf(e));
     }

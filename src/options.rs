@@ -10,10 +10,13 @@ use crate::partner::{Backoff, PartnerConfig};
 use crate::store::redis::RedisTarget;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// `baseUrl` when neither the option nor `CHATBOTKIT_API_URL` is set.
 pub const BASE_URL: &str = "https://api.chatbotkit.com";
+/// The environment variable `baseUrl` defaults to.
+pub const BASE_URL_ENV: &str = "CHATBOTKIT_API_URL";
 /// `timeout`: overall deadline of one Partner API call or JS store call, ms.
 pub const TIMEOUT_MS: u32 = 10_000;
 /// `retries`: retries after the first attempt.
@@ -77,6 +80,31 @@ fn millis(value: Option<f64>, default: f64, name: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(ms / 1000.0))
 }
 
+/// `CHATBOTKIT_API_URL` when it is set (read at each construction, as an
+/// app or a test may set it after loading the addon), else `BASE_URL`.
+fn default_base_url() -> String {
+    std::env::var(BASE_URL_ENV)
+        .ok()
+        .map(|url| url.trim().to_owned())
+        .filter(|url| !url.is_empty())
+        .unwrap_or_else(|| BASE_URL.to_owned())
+}
+
+/// `DEBUG=nextauth-chatbotkit` (or `*`, or a list naming it): one log line
+/// per adapter call (JS) and per Partner API request (Rust), never with
+/// arguments, headers or bodies. Read once, for both.
+pub fn debug_enabled() -> bool {
+    static DEBUG: OnceLock<bool> = OnceLock::new();
+    *DEBUG.get_or_init(|| names_this_package(std::env::var("DEBUG").ok().as_deref()))
+}
+
+fn names_this_package(debug: Option<&str>) -> bool {
+    debug.is_some_and(|v| {
+        v.split(|c: char| c == ',' || c.is_whitespace())
+            .any(|name| name == "*" || name.starts_with("nextauth-chatbotkit"))
+    })
+}
+
 /// Which directory the options name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DirectoryKind {
@@ -118,7 +146,7 @@ pub fn parse_adapter_options(json: &str) -> Result<AdapterConfig> {
     };
     let partner = PartnerConfig {
         secret,
-        base_url: o.base_url.unwrap_or_else(|| BASE_URL.to_owned()),
+        base_url: o.base_url.unwrap_or_else(default_base_url),
         timeout: millis(o.timeout, f64::from(TIMEOUT_MS), "timeout")?,
         retries: retries as u32,
         backoff,
@@ -288,7 +316,7 @@ pub fn option_defaults() -> Vec<OptionDefault> {
     vec![
         o(Adapter, "secret", "string", None),
         OptionDefault {
-            env: Some("CHATBOTKIT_API_URL"),
+            env: Some(BASE_URL_ENV),
             ..o(Adapter, "baseUrl", "string", Some(json!(BASE_URL)))
         },
         o(Adapter, "timeout", "number", Some(json!(TIMEOUT_MS))),
@@ -448,6 +476,16 @@ mod tests {
                 o.name
             );
         }
+    }
+
+    #[test]
+    fn debug_names_this_package() {
+        assert!(names_this_package(Some("nextauth-chatbotkit")));
+        assert!(names_this_package(Some("express, nextauth-chatbotkit:*")));
+        assert!(names_this_package(Some("a\t*")));
+        assert!(!names_this_package(Some("nextauth")));
+        assert!(!names_this_package(Some("")));
+        assert!(!names_this_package(None));
     }
 
     #[test]

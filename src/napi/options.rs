@@ -20,6 +20,12 @@ pub struct OptionInfo {
     pub env: Option<String>,
 }
 
+/// Whether `DEBUG` asks for this package's log lines (read once, in Rust).
+#[napi]
+pub fn debug_enabled() -> bool {
+    crate::options::debug_enabled()
+}
+
 /// Every option users set, with its default; the one definition is in Rust.
 #[napi]
 pub fn option_defaults() -> Vec<OptionInfo> {

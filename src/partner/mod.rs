@@ -108,13 +108,6 @@ pub struct PartnerClient {
     debug: bool,
 }
 
-fn debug_enabled() -> bool {
-    std::env::var("DEBUG").is_ok_and(|v| {
-        v.split([',', ' '])
-            .any(|name| name == "*" || name.starts_with("nextauth-chatbotkit"))
-    })
-}
-
 impl std::fmt::Debug for PartnerConfig {
     // Never print the secret.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -188,7 +181,7 @@ impl PartnerClient {
             auth_header,
             base,
             config,
-            debug: debug_enabled(),
+            debug: crate::options::debug_enabled(),
         })
     }
 
