@@ -4,13 +4,9 @@
 // records is checked byte for byte as it arrived on the wire (`rawPath`).
 import { describe, test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ChatBotKitPartnerAdapter,
-  MemoryStore,
-  AdapterError,
-  createChatBotKitSession,
-} from '../index.mjs';
+import { ChatBotKitPartnerAdapter, AdapterError, createChatBotKitSession } from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
+import { freshMemoryStore } from './helpers/stores.mjs';
 
 /** Ids built to escape their path segment. */
 const HOSTILE_IDS = [
@@ -69,7 +65,10 @@ function makeAdapter(extra = {}) {
   return ChatBotKitPartnerAdapter({
     secret: api.secret,
     baseUrl: api.url,
-    store: new MemoryStore(),
+    // A store of its own: these tests delete a user and make one again
+    // with the same id (the real service never reuses one), and a deleted
+    // user stays marked in its store for an hour.
+    store: freshMemoryStore(),
     retries: 0,
     autoDeleteUser: true,
     ...extra,
