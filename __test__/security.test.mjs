@@ -356,30 +356,36 @@ for (const kind of KINDS) {
       assert.equal(await adapter.getSessionAndUser(fresh), null);
     });
 
-    test('an index an earlier version wrote (a set, a JSON array) keeps working', async (t) => {
-      if (kind === 'memory') return t.skip('MemoryStore holds nothing from an earlier version');
-      const adapter = adapterOver(h.store);
-      const user = api.addUser({ email: `${uniq('legacy')}@example.com` });
-      const index = keys.index(user.id, 'sessions');
-      const old = keys.session(uniq('old-session'));
-      if (REDIS_KINDS.includes(kind)) {
-        // SADD on the node that owns the slot (the others answer MOVED).
-        const nodes = kind === 'redis cluster' ? cluster.nodes : [redis];
-        assert.ok(
-          nodes.some((n) => n.cli('SADD', index, old) === '1'),
-          'the legacy set was written',
-        );
-      } else {
-        await h.store.set(index, [old]);
-      }
-      const fresh = uniq('fresh');
-      await adapter.createSession({ sessionToken: fresh, userId: user.id, expires: inMs(60_000) });
-      const members = (await indexMembers(kind, h, index)).sort();
-      assert.deepEqual(members, [old, keys.session(fresh)].sort());
-      await adapter.deleteUser(user.id);
-      assert.equal(await adapter.getSessionAndUser(fresh), null);
-      assert.deepEqual(await indexMembers(kind, h, index), []);
-    });
+    // A MemoryStore holds nothing an earlier version wrote: no such case there.
+    if (kind !== 'memory') {
+      test('an index an earlier version wrote (a set, a JSON array) keeps working', async () => {
+        const adapter = adapterOver(h.store);
+        const user = api.addUser({ email: `${uniq('legacy')}@example.com` });
+        const index = keys.index(user.id, 'sessions');
+        const old = keys.session(uniq('old-session'));
+        if (REDIS_KINDS.includes(kind)) {
+          // SADD on the node that owns the slot (the others answer MOVED).
+          const nodes = kind === 'redis cluster' ? cluster.nodes : [redis];
+          assert.ok(
+            nodes.some((n) => n.cli('SADD', index, old) === '1'),
+            'the legacy set was written',
+          );
+        } else {
+          await h.store.set(index, [old]);
+        }
+        const fresh = uniq('fresh');
+        await adapter.createSession({
+          sessionToken: fresh,
+          userId: user.id,
+          expires: inMs(60_000),
+        });
+        const members = (await indexMembers(kind, h, index)).sort();
+        assert.deepEqual(members, [old, keys.session(fresh)].sort());
+        await adapter.deleteUser(user.id);
+        assert.equal(await adapter.getSessionAndUser(fresh), null);
+        assert.deepEqual(await indexMembers(kind, h, index), []);
+      });
+    }
   });
 }
 
