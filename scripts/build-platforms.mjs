@@ -1,0 +1,113 @@
+// npm run build:platforms [-- --only linux-arm64-gnu,win32-x64-gnu]
+//
+// Release-builds the addon for every target of package.json `napi.targets`
+// (or the ones named) on this Linux x64 machine, one after the other, and
+// puts each binary in its platform package: npm/<platform>/<binary>.<platform>.node.
+// Installs what is missing first: rustup targets, Zig + cargo-zigbuild (PyPI,
+// in a virtualenv), Debian's MinGW. Cargo's own caching makes a re-run cheap.
+//
+//   linux-x64-gnu      native `napi build` (the binary the whole test suite uses)
+//   linux-*, darwin-*  cargo-zigbuild: Zig links for glibc, musl and macOS
+//                      without a per-target sysroot or an Apple SDK
+//   win32-x64-gnu      Debian's MinGW-w64 gcc (Windows-MSVC needs Microsoft's
+//                      SDK, which cannot be installed here)
+
+import { copyFile, mkdir, rename, stat } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  HOST,
+  BINARY,
+  ensureApt,
+  ensureRustTargets,
+  ensureZig,
+  megabytes,
+  output,
+  root,
+  run,
+  selectedPlatforms,
+} from './platforms.mjs';
+
+const crate = BINARY.replaceAll('-', '_');
+
+/**
+ * How a platform is built on a machine whose Rust host is `hostTriple`, and
+ * where the library lands.
+ */
+function recipe(platform, hostTriple) {
+  if (platform === HOST && hostTriple === HOST.triple) {
+    // `npm run build`: also writes binding.d.ts.
+    return {
+      how: 'napi build (native)',
+      built: path.join(root, platform.nodeFile),
+      command: [
+        'npx',
+        ['napi', 'build', '--platform', '--release', '--no-js', '--dts', 'binding.d.ts'],
+      ],
+    };
+  }
+  const dir = path.join(root, 'target', platform.triple, 'release');
+  const file = { linux: `lib${crate}.so`, darwin: `lib${crate}.dylib`, win32: `${crate}.dll` }[
+    platform.platform
+  ];
+  const built = path.join(dir, file);
+  const cargoArgs = ['--release', '--lib', '--target', platform.triple];
+  // A macOS machine's Apple toolchain links both CPUs.
+  const native =
+    platform.triple === hostTriple ||
+    (platform.platform === 'darwin' && hostTriple.endsWith('-apple-darwin'));
+  if (native)
+    return { how: 'cargo build (native)', built, command: ['cargo', ['build', ...cargoArgs]] };
+  if (platform.platform === 'win32') {
+    return {
+      how: 'cargo build + MinGW-w64 gcc',
+      built,
+      command: ['cargo', ['build', ...cargoArgs]],
+      mingw: true,
+    };
+  }
+  return {
+    how: 'cargo zigbuild',
+    built,
+    command: ['cargo', ['zigbuild', ...cargoArgs]],
+    zig: true,
+  };
+}
+
+async function main() {
+  const platforms = selectedPlatforms();
+  const hostTriple = (await output('rustc', ['-vV'])).match(/^host: (\S+)$/m)[1];
+  const recipes = new Map(platforms.map((p) => [p, recipe(p, hostTriple)]));
+  await ensureRustTargets(platforms.map((p) => p.triple));
+  const env = { ...process.env };
+  if ([...recipes.values()].some((r) => r.zig)) env.PATH = await ensureZig();
+  if ([...recipes.values()].some((r) => r.mingw)) {
+    await ensureApt([['/usr/bin/x86_64-w64-mingw32-gcc', 'gcc-mingw-w64-x86-64']]);
+  }
+
+  const results = [];
+  for (const platform of platforms) {
+    const { how, built, command } = recipes.get(platform);
+    console.log(`\n== ${platform.name} (${platform.triple}): ${how}`);
+    const started = Date.now();
+    await run(command[0], command[1], { env });
+    await mkdir(platform.dir, { recursive: true });
+    // Through a temporary name: a concurrent reader never sees half a file.
+    const partial = `${platform.binary}.${process.pid}.partial`;
+    await copyFile(built, partial);
+    await rename(partial, platform.binary);
+    const { size } = await stat(platform.binary);
+    results.push({ platform, how, size, seconds: Math.round((Date.now() - started) / 1000) });
+  }
+
+  console.log('\nplatform           size     time  built with');
+  for (const { platform, how, size, seconds } of results) {
+    console.log(
+      `${platform.name.padEnd(18)} ${megabytes(size).padStart(7)} ${`${seconds} s`.padStart(6)}  ${how}`,
+    );
+  }
+}
+
+main().catch((error) => {
+  console.error(`build:platforms: ${error.message}`);
+  process.exitCode = 1;
+});
