@@ -42,12 +42,24 @@ export const MAX_BYTES = 6 * 1024 * 1024;
 const QEMU = '/usr/bin/qemu-aarch64-static';
 const WINE = '/usr/lib/wine/wine64';
 
-/** The test files each emulated platform runs, and what they show. */
+/**
+ * The test files the platforms run. `contract-in-process` is the contract
+ * suite on the stores that live in the Node process (MemoryStore and the JS
+ * object stores): under emulation the Redis kinds only measure qemu's speed
+ * against the suite's 150 ms expiry windows.
+ */
 const SUITES = {
-  smoke: '__test__/platform-smoke.test.mjs',
-  contract: '__test__/contract.test.mjs',
-  flows: '__test__/flows.test.mjs',
+  smoke: { file: '__test__/platform-smoke.test.mjs' },
+  contract: { file: '__test__/contract.test.mjs' },
+  'contract-in-process': {
+    file: '__test__/contract.test.mjs',
+    pattern: '^contract on the (memory|js object|js object without getdel) store$',
+  },
+  flows: { file: '__test__/flows.test.mjs' },
 };
+
+/** Emulated Node is many times slower: the contract's expiry tests get more time. */
+const EMULATED_SHORT_EXPIRY_MS = '1500';
 
 class CheckError extends Error {}
 
@@ -98,17 +110,26 @@ async function runToFile(command, args, { env, timeoutMs = 900_000 }) {
 async function runSuites(launch, suites, env) {
   const parts = [];
   for (const suite of suites) {
+    const { file, pattern } = SUITES[suite];
     const [command, ...args] = launch;
+    const filter = pattern ? [`--test-name-pattern=${pattern}`] : [];
     const { code, text } = await runToFile(
       command,
-      [...args, '--test-reporter=tap', SUITES[suite]],
+      [...args, '--test-reporter=tap', ...filter, file],
       {
         env,
       },
     );
     const count = (label) => Number(text.match(new RegExp(`^# ${label} (\\d+)$`, 'm'))?.[1] ?? NaN);
     const [tests, passed, failed, skipped] = ['tests', 'pass', 'fail', 'skipped'].map(count);
-    if (code !== 0 || !(tests > 0) || failed !== 0 || skipped !== 0 || passed !== tests) {
+    // Skipped tests are allowed only as the ones a name pattern leaves out.
+    const ok =
+      code === 0 &&
+      passed > 0 &&
+      failed === 0 &&
+      passed + skipped === tests &&
+      (pattern || skipped === 0);
+    if (!ok) {
       const tail = text
         .split('\n')
         .filter((line) => /not ok|Error|error|expected|actual/.test(line));
@@ -116,7 +137,11 @@ async function runSuites(launch, suites, env) {
         `${suite}: exit ${code}, ${passed}/${tests} passed\n${tail.slice(0, 30).join('\n') || text.slice(-3000)}`,
       );
     }
-    parts.push(`${suite} ${passed}/${tests}`);
+    parts.push(
+      pattern
+        ? `${suite} ${passed} passed (${skipped} filtered out)`
+        : `${suite} ${passed}/${tests}`,
+    );
   }
   return parts.join(', ');
 }
@@ -224,10 +249,14 @@ async function qemuRuns(platform) {
   const version = (await output(QEMU, [node, '--version'])).trim();
   const modules = await installedPackageDir(platform);
   try {
-    const env = testEnv({ NODE_PATH: modules, NEXTAUTH_CHATBOTKIT_EXPECT_BINARY: platform.name });
+    const env = testEnv({
+      NODE_PATH: modules,
+      NEXTAUTH_CHATBOTKIT_EXPECT_BINARY: platform.name,
+      TEST_SHORT_EXPIRY_MS: EMULATED_SHORT_EXPIRY_MS,
+    });
     const arch = (await output(QEMU, [node, '-p', 'process.arch'], { env })).trim();
     if (arch !== 'arm64') fail(`the emulated Node reports ${arch}`);
-    const suites = await runSuites([QEMU, node], ['smoke', 'contract', 'flows'], env);
+    const suites = await runSuites([QEMU, node], ['smoke', 'contract-in-process', 'flows'], env);
     return `qemu-aarch64 + Node ${version} arm64: ${suites}`;
   } finally {
     await rm(path.dirname(modules), { recursive: true, force: true });
@@ -252,12 +281,13 @@ async function wineRuns(platform) {
       ...wineEnv,
       NODE_PATH: modules,
       NEXTAUTH_CHATBOTKIT_EXPECT_BINARY: platform.name,
+      TEST_SHORT_EXPIRY_MS: EMULATED_SHORT_EXPIRY_MS,
     };
     const probe = await runToFile(WINE, [node, '-p', 'process.platform + " " + process.version'], {
       env,
     });
     if (!/^win32 v/m.test(probe.text)) fail(`node.exe under Wine: ${probe.text}`);
-    const suites = await runSuites([WINE, node], ['smoke'], env);
+    const suites = await runSuites([WINE, node], ['smoke', 'contract-in-process'], env);
     return `Wine + node.exe ${probe.text.trim().split(' ')[1]}: ${suites}`;
   } finally {
     await rm(path.dirname(modules), { recursive: true, force: true });
