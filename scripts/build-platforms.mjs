@@ -1,16 +1,21 @@
 // npm run build:platforms [-- --only linux-arm64-gnu,win32-x64-gnu]
 //
 // Release-builds the addon for every target of package.json `napi.targets`
-// (or the ones named) on this Linux x64 machine, one after the other, and
-// puts each binary in its platform package: npm/<platform>/<binary>.<platform>.node.
-// Installs what is missing first: rustup targets, Zig + cargo-zigbuild (PyPI,
-// in a virtualenv), Debian's MinGW. Cargo's own caching makes a re-run cheap.
+// (or the ones named), one after the other, and puts each binary in its
+// platform package: npm/<platform>/<binary>.<platform>.node. Installs what is
+// missing first: rustup targets, Zig + cargo-zigbuild (PyPI, in a
+// virtualenv), Debian's MinGW, LLD and LLVM. Cargo's caching makes a re-run cheap.
 //
+// On the Linux x64 development/CI machine:
 //   linux-x64-gnu      native `napi build` (the binary the whole test suite uses)
-//   linux-*, darwin-*  cargo-zigbuild: Zig links for glibc, musl and macOS
-//                      without a per-target sysroot or an Apple SDK
+//   linux-*            cargo-zigbuild: Zig links for glibc and musl without a
+//                      per-target sysroot
+//   darwin-*           cargo-zigbuild compiles, LLVM's ld64.lld links against
+//                      Zig's libSystem stubs (scripts/ld64-lld.mjs): no Apple SDK
 //   win32-x64-gnu      Debian's MinGW-w64 gcc (Windows-MSVC needs Microsoft's
 //                      SDK, which cannot be installed here)
+// On a machine of the target's own OS and CPU (the release workflow's macOS
+// and arm64 runners) it is a plain native `cargo build`.
 
 import { copyFile, mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,6 +23,7 @@ import {
   HOST,
   BINARY,
   ensureApt,
+  ensureMacosLibs,
   ensureRustTargets,
   ensureZig,
   megabytes,
@@ -80,16 +86,28 @@ async function main() {
   await ensureRustTargets(platforms.map((p) => p.triple));
   const env = { ...process.env };
   if ([...recipes.values()].some((r) => r.zig)) env.PATH = await ensureZig();
+  if ([...recipes.values()].some((r) => r.lld)) {
+    await ensureApt([
+      ['/usr/bin/ld64.lld-14', 'lld-14'],
+      ['/usr/bin/llvm-strip', 'llvm'],
+    ]);
+    env.NEXTAUTH_CHATBOTKIT_MACOS_LIBS = await ensureMacosLibs();
+  }
   if ([...recipes.values()].some((r) => r.mingw)) {
     await ensureApt([['/usr/bin/x86_64-w64-mingw32-gcc', 'gcc-mingw-w64-x86-64']]);
   }
 
   const results = [];
   for (const platform of platforms) {
-    const { how, built, command } = recipes.get(platform);
+    const { how, built, command, lld } = recipes.get(platform);
     console.log(`\n== ${platform.name} (${platform.triple}): ${how}`);
     const started = Date.now();
-    await run(command[0], command[1], { env });
+    const linker = `CARGO_TARGET_${platform.triple.toUpperCase().replaceAll('-', '_')}_LINKER`;
+    const targetEnv = lld ? { ...env, [linker]: path.join(root, 'scripts', 'ld64-lld.mjs') } : env;
+    await run(command[0], command[1], { env: targetEnv });
+    // rustc's `strip = "symbols"` needs Apple's strip, which is not here:
+    // LLVM's drops the local symbols (the exported ones stay).
+    if (lld) await run('llvm-strip', ['-x', built]);
     await mkdir(platform.dir, { recursive: true });
     // Through a temporary name: a concurrent reader never sees half a file.
     const partial = `${platform.binary}.${process.pid}.partial`;

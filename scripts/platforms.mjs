@@ -5,7 +5,7 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +111,53 @@ export async function ensureZig() {
     await run(path.join(bin, 'pip'), ['install', '--quiet', ...ZIG_PACKAGES]);
   }
   return `${bin}${path.delimiter}${process.env.PATH}`;
+}
+
+/**
+ * The libSystem stubs the macOS link needs, from Zig's copy, rewritten for
+ * LLVM 14's ld64.lld: Zig lists arm64e (which lld does not take for arm64)
+ * and Mac Catalyst targets. libc and libm are libSystem on macOS; libiconv
+ * and libcharset get empty stubs (named by Rust's libc crate, never used).
+ * Resolves to the directory to pass as `-syslibroot`.
+ */
+export async function ensureMacosLibs() {
+  const root = path.join(TOOLS, 'macos-libs');
+  const lib = path.join(root, 'usr', 'lib');
+  if (existsSync(path.join(lib, 'libSystem.tbd'))) return root;
+  const [python] = (await readdir(path.join(ZIG_VENV, 'lib'))).filter((d) =>
+    d.startsWith('python'),
+  );
+  const zigTbd = path.join(
+    ZIG_VENV,
+    'lib',
+    python,
+    'site-packages',
+    'ziglang',
+    'lib',
+    'libc',
+    'darwin',
+    'libSystem.tbd',
+  );
+  const tbd = (await readFile(zigTbd, 'utf8'))
+    .replace(/arm64e\.x1-(macos|maccatalyst)/g, '')
+    .replace(/[\w]+-maccatalyst/g, '')
+    .replaceAll('arm64e-macos', 'arm64-macos')
+    .replace(/,(\s*,)+/g, ',')
+    .replace(/\[\s*,/g, '[')
+    .replace(/,\s*\]/g, ' ]');
+  await mkdir(lib, { recursive: true });
+  for (const name of ['libSystem', 'libc', 'libm'])
+    await writeFile(path.join(lib, `${name}.tbd`), tbd);
+  for (const [name, installName] of [
+    ['libiconv', '/usr/lib/libiconv.2.dylib'],
+    ['libcharset', '/usr/lib/libcharset.1.dylib'],
+  ]) {
+    await writeFile(
+      path.join(lib, `${name}.tbd`),
+      `--- !tapi-tbd\ntbd-version: 4\ntargets: [ x86_64-macos, arm64-macos ]\ninstall-name: '${installName}'\n...\n`,
+    );
+  }
+  return root;
 }
 
 let aptUpdated = false;
