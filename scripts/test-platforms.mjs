@@ -37,7 +37,7 @@ import {
 } from './platforms.mjs';
 
 /** The size limit per stripped binary (BENCHMARKS.md lists each). */
-export const MAX_BYTES = 6 * 1024 * 1024;
+export const MAX_BYTES = 6_000_000;
 
 const QEMU = '/usr/bin/qemu-aarch64-static';
 const WINE = '/usr/lib/wine/wine64';
@@ -220,6 +220,16 @@ async function peChecks(platform) {
   return `PE x86-64 DLL importing only ${imports.length} Windows DLLs, exports napi_register_module_v1`;
 }
 
+/** The newest glibc symbol version a binary needs ("glibc >= 2.34"). */
+async function glibcFloor(platform) {
+  const versions = await output('readelf', ['-V', '-W', platform.binary]);
+  const newest = [...versions.matchAll(/GLIBC_(\d+)\.(\d+)/g)]
+    .map((m) => [Number(m[1]), Number(m[2])])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    .at(-1);
+  return newest ? `needs glibc >= ${newest.join('.')}` : 'needs no versioned glibc symbol';
+}
+
 // --- emulated runs -------------------------------------------------------------
 
 async function hostRuns(platform, majors) {
@@ -307,9 +317,9 @@ async function checkPlatform(platform, { majors }) {
   }
   if (size > MAX_BYTES) fail(`${megabytes(size)} is over the ${megabytes(MAX_BYTES)} limit`);
   const notes = [];
-  if (platform === HOST) notes.push(await hostRuns(platform, majors));
+  if (platform === HOST) notes.push(await glibcFloor(platform), await hostRuns(platform, majors));
   else if (platform.platform === 'linux' && platform.abi === 'gnu' && platform.arch === 'arm64') {
-    notes.push(await qemuRuns(platform));
+    notes.push(await glibcFloor(platform), await qemuRuns(platform));
   } else if (platform.platform === 'linux' && platform.abi === 'musl') {
     notes.push(await readelfChecks(platform));
   } else if (platform.platform === 'darwin') {
