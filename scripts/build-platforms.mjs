@@ -13,7 +13,8 @@
 //   darwin-*           cargo-zigbuild compiles, LLVM's ld64.lld links against
 //                      Zig's libSystem stubs (scripts/ld64-lld.mjs): no Apple SDK
 //   win32-x64-gnu      Debian's MinGW-w64 gcc (Windows-MSVC needs Microsoft's
-//                      SDK, which cannot be installed here)
+//                      SDK, which cannot be installed here); an empty
+//                      libnode.dll for napi-build (see ensureLibnodeStub)
 // On a machine of the target's own OS and CPU (the release workflow's macOS
 // and arm64 runners) it is a plain native `cargo build`.
 
@@ -23,6 +24,7 @@ import {
   HOST,
   BINARY,
   ensureApt,
+  ensureLibnodeStub,
   ensureMacosLibs,
   ensureRustTargets,
   ensureZig,
@@ -95,6 +97,7 @@ async function main() {
   }
   if ([...recipes.values()].some((r) => r.mingw)) {
     await ensureApt([['/usr/bin/x86_64-w64-mingw32-gcc', 'gcc-mingw-w64-x86-64']]);
+    env.LIBNODE_PATH = await ensureLibnodeStub();
   }
 
   const results = [];

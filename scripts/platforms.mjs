@@ -160,6 +160,25 @@ export async function ensureMacosLibs() {
   return root;
 }
 
+/**
+ * napi-rs's build script for `windows-gnu` insists on linking a `libnode.dll`,
+ * which official Node.js builds do not have. The addon needs none (napi-sys's
+ * default `dyn-symbols` feature finds the N-API functions in node.exe when it
+ * loads), so an empty DLL made with MinGW satisfies it, and nothing is
+ * imported from it (test:platforms checks the imports). Resolves to the
+ * directory to pass as LIBNODE_PATH.
+ */
+export async function ensureLibnodeStub() {
+  const dir = path.join(TOOLS, 'libnode-stub');
+  const dll = path.join(dir, 'libnode.dll');
+  if (existsSync(dll)) return dir;
+  await mkdir(dir, { recursive: true });
+  const source = path.join(dir, 'stub.c');
+  await writeFile(source, 'void nextauth_chatbotkit_libnode_stub(void) {}\n');
+  await run('x86_64-w64-mingw32-gcc', ['-shared', '-o', dll, source]);
+  return dir;
+}
+
 let aptUpdated = false;
 
 /**
