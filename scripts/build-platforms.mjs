@@ -76,12 +76,11 @@ function recipe(platform, hostTriple) {
       env: { CARGO_PROFILE_RELEASE_OPT_LEVEL: 's' },
     };
   }
-  return {
-    how: 'cargo zigbuild',
-    built,
-    command: ['cargo', ['zigbuild', ...cargoArgs]],
-    zig: true,
-  };
+  const zigbuild = ['cargo', ['zigbuild', ...cargoArgs]];
+  if (platform.platform === 'darwin') {
+    return { how: 'cargo zigbuild + ld64.lld', built, command: zigbuild, zig: true, lld: true };
+  }
+  return { how: 'cargo zigbuild', built, command: zigbuild, zig: true };
 }
 
 async function main() {
