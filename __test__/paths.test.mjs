@@ -65,7 +65,9 @@ function makeAdapter(extra = {}) {
   return ChatBotKitPartnerAdapter({
     secret: api.secret,
     baseUrl: api.url,
-    // Its own store: records (and deleted-user marks) of one test stay out of the next.
+    // A store of its own: these tests delete a user and make one again
+    // with the same id (the real service never reuses one), and a deleted
+    // user stays marked in its store for an hour.
     store: freshMemoryStore(),
     retries: 0,
     autoDeleteUser: true,

@@ -64,8 +64,13 @@ const NEXT_AUTH = 'next-auth@5.0.0-beta.32'; // as the README's install line nam
 
 // The app lives outside the repository, as a user's would (Next.js infers its
 // root from the nearest lockfile). Its node_modules are kept between runs
-// while the tarballs and versions stay the same.
-const appDir = path.join(os.tmpdir(), `nextauth-chatbotkit-quickstart-${process.getuid?.() ?? 0}`);
+// while the tarballs and versions stay the same; one app per checkout, so two
+// checkouts testing at once do not build in each other's folder.
+const checkout = createHash('sha256').update(root).digest('hex').slice(0, 8);
+const appDir = path.join(
+  os.tmpdir(),
+  `nextauth-chatbotkit-quickstart-${process.getuid?.() ?? 0}-${checkout}`,
+);
 
 // --- the README's files -----------------------------------------------------
 

@@ -157,10 +157,16 @@ for (const kind of KINDS) {
       const adapter = adapterOver(h.store);
       const identifier = `${uniq('burst')}@example.com`;
       await adapter.createVerificationToken(verificationToken(identifier, 'right-code'));
-      const guesses = Array.from({ length: 100 }, (_, i) =>
+      // One guess alone first: it also loads the Redis scripts, whose first
+      // use would otherwise reorder the burst behind them.
+      assert.equal(await adapter.useVerificationToken({ identifier, token: 'wrong' }), null);
+      const guesses = Array.from({ length: 99 }, (_, i) =>
         adapter.useVerificationToken({ identifier, token: `wrong-${i}` }),
       );
-      const right = adapter.useVerificationToken({ identifier, token: 'right-code' });
+      // Sent once the guesses are on their way, while they are in flight.
+      const right = new Promise(setImmediate).then(() =>
+        adapter.useVerificationToken({ identifier, token: 'right-code' }),
+      );
       const results = await Promise.all([...guesses, right]);
       assert.deepEqual(
         results.filter((r) => r !== null),
@@ -173,10 +179,13 @@ for (const kind of KINDS) {
       const adapters = Array.from({ length: 5 }, () => adapterOver(h.store));
       const identifier = `${uniq('many')}@example.com`;
       await adapters[0].createVerificationToken(verificationToken(identifier, 'right-code'));
-      const guesses = Array.from({ length: 100 }, (_, i) =>
+      assert.equal(await adapters[1].useVerificationToken({ identifier, token: 'wrong' }), null);
+      const guesses = Array.from({ length: 99 }, (_, i) =>
         adapters[i % 5].useVerificationToken({ identifier, token: `wrong-${i}` }),
       );
-      const right = adapters[3].useVerificationToken({ identifier, token: 'right-code' });
+      const right = new Promise(setImmediate).then(() =>
+        adapters[3].useVerificationToken({ identifier, token: 'right-code' }),
+      );
       const results = await Promise.all([...guesses, right]);
       assert.equal(results.at(-1), null);
       assert.equal(results.filter((r) => r !== null).length, 0);
@@ -347,30 +356,36 @@ for (const kind of KINDS) {
       assert.equal(await adapter.getSessionAndUser(fresh), null);
     });
 
-    test('an index an earlier version wrote (a set, a JSON array) keeps working', async (t) => {
-      if (kind === 'memory') return t.skip('MemoryStore holds nothing from an earlier version');
-      const adapter = adapterOver(h.store);
-      const user = api.addUser({ email: `${uniq('legacy')}@example.com` });
-      const index = keys.index(user.id, 'sessions');
-      const old = keys.session(uniq('old-session'));
-      if (REDIS_KINDS.includes(kind)) {
-        // SADD on the node that owns the slot (the others answer MOVED).
-        const nodes = kind === 'redis cluster' ? cluster.nodes : [redis];
-        assert.ok(
-          nodes.some((n) => n.cli('SADD', index, old) === '1'),
-          'the legacy set was written',
-        );
-      } else {
-        await h.store.set(index, [old]);
-      }
-      const fresh = uniq('fresh');
-      await adapter.createSession({ sessionToken: fresh, userId: user.id, expires: inMs(60_000) });
-      const members = (await indexMembers(kind, h, index)).sort();
-      assert.deepEqual(members, [old, keys.session(fresh)].sort());
-      await adapter.deleteUser(user.id);
-      assert.equal(await adapter.getSessionAndUser(fresh), null);
-      assert.deepEqual(await indexMembers(kind, h, index), []);
-    });
+    // A MemoryStore holds nothing an earlier version wrote: no such case there.
+    if (kind !== 'memory') {
+      test('an index an earlier version wrote (a set, a JSON array) keeps working', async () => {
+        const adapter = adapterOver(h.store);
+        const user = api.addUser({ email: `${uniq('legacy')}@example.com` });
+        const index = keys.index(user.id, 'sessions');
+        const old = keys.session(uniq('old-session'));
+        if (REDIS_KINDS.includes(kind)) {
+          // SADD on the node that owns the slot (the others answer MOVED).
+          const nodes = kind === 'redis cluster' ? cluster.nodes : [redis];
+          assert.ok(
+            nodes.some((n) => n.cli('SADD', index, old) === '1'),
+            'the legacy set was written',
+          );
+        } else {
+          await h.store.set(index, [old]);
+        }
+        const fresh = uniq('fresh');
+        await adapter.createSession({
+          sessionToken: fresh,
+          userId: user.id,
+          expires: inMs(60_000),
+        });
+        const members = (await indexMembers(kind, h, index)).sort();
+        assert.deepEqual(members, [old, keys.session(fresh)].sort());
+        await adapter.deleteUser(user.id);
+        assert.equal(await adapter.getSessionAndUser(fresh), null);
+        assert.deepEqual(await indexMembers(kind, h, index), []);
+      });
+    }
   });
 }
 

@@ -1,22 +1,28 @@
-// node scripts/pack.mjs [outDir]: the two tarballs a user installs.
+// node scripts/pack.mjs [outDir]: the tarballs a user installs.
 //
-//   1. the platform package `nextauth-chatbotkit-linux-x64-gnu` (npm/linux-x64-gnu):
-//      the built `nextauth-chatbotkit.linux-x64-gnu.node` is copied there first;
+//   1. one per platform package npm/<platform> whose binary is present; for
+//      this machine's platform (`linux-x64-gnu`) the binary built at the root
+//      (`npm run build`) is copied there first, the others come from
+//      `npm run build:platforms`;
 //   2. the main package `nextauth-chatbotkit` (the repository root; the `files`
 //      list of package.json decides what goes in).
 //
-// Both land in `outDir` (default `dist/`). Prints one tarball path per line.
-// Importable: `pack(outDir)` resolves to `{ main, platform, nodeSha256 }`.
+// All land in `outDir` (default `dist/`). Prints one tarball path per line.
+// Importable: `pack(outDir)` resolves to `{ main, platform, platforms, nodeSha256 }`
+// (`platform`: this machine's tarball; `platforms`: every platform's, by name).
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { HOST, PLATFORMS, root } from './platforms.mjs';
 
-export const root = fileURLToPath(new URL('..', import.meta.url));
-export const NODE_FILE = 'nextauth-chatbotkit.linux-x64-gnu.node';
-export const PLATFORM_DIR = path.join(root, 'npm', 'linux-x64-gnu');
+export { root };
+/** This machine's binary and platform package directory. */
+export const NODE_FILE = HOST.nodeFile;
+export const PLATFORM_DIR = HOST.dir;
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
@@ -44,8 +50,8 @@ async function npmPack(cwd, outDir) {
 }
 
 /**
- * Builds both tarballs into `outDir`. Resolves to `{ main, platform }`
- * (absolute paths) and `nodeSha256`, the hash of the .node packed.
+ * Builds the tarballs into `outDir`. Resolves to `{ main, platform, platforms }`
+ * (absolute paths) and `nodeSha256`, the hash of this machine's .node packed.
  */
 export async function pack(outDir = path.join(root, 'dist')) {
   outDir = path.resolve(outDir);
@@ -64,15 +70,18 @@ export async function pack(outDir = path.join(root, 'dist')) {
     .update(await readFile(partial))
     .digest('hex');
   await rename(partial, target);
-  const platform = await npmPack(PLATFORM_DIR, outDir);
+  const platforms = {};
+  for (const { name, dir, binary } of PLATFORMS) {
+    if (existsSync(binary)) platforms[name] = await npmPack(dir, outDir);
+  }
   const main = await npmPack(root, outDir);
-  return { main, platform, nodeSha256 };
+  return { main, platform: platforms[HOST.name], platforms, nodeSha256 };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   try {
-    const { main, platform } = await pack(process.argv[2]);
-    console.log(platform);
+    const { main, platforms } = await pack(process.argv[2]);
+    for (const tarball of Object.values(platforms)) console.log(tarball);
     console.log(main);
   } catch (error) {
     console.error(`pack: ${error.message}`);

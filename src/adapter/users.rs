@@ -266,11 +266,14 @@ impl Adapter {
         let deleted = self.directory.delete(id).await;
         self.lookups.invalidate();
         let existed = deleted?;
-        // Marked before the records are read, so that a write racing this
-        // is either read below or sees the mark after it (and undoes itself).
-        self.store
-            .set(&self.keys.user_deleted(id), "true", Some(DELETED_MARK_MS))
-            .await?;
+        if existed {
+            // Marked before the records are read, so that a write racing
+            // this is either read below or sees the mark after it (and
+            // undoes itself). A user that did not exist had nothing racing.
+            self.store
+                .set(&self.keys.user_deleted(id), "true", Some(DELETED_MARK_MS))
+                .await?;
+        }
         self.delete_user_records(id).await?;
         if !existed {
             return Err(Error::UserNotFound(format!("with id {id:?}")));
