@@ -12,6 +12,8 @@ export declare class NativeAdapter {
    * JS store object, so they share its locks.
    */
   static withJsStore(optionsJson: string, outbox: NativeOutbox, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeId: number): NativeAdapter
+  /** Whether the options set the secret (else every call reports it). */
+  get hasSecret(): boolean
   /**
    * Runs an adapter method; `args_json` is a JSON array of its arguments.
    * Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON

@@ -2,7 +2,7 @@
 
 const {
   NativeAdapter,
-  NativePartner,
+  NativeMemoryStore,
   adapterMethods,
   debugEnabled,
   optionDefaults,
@@ -35,26 +35,10 @@ const NATIVE_OPTIONS = optionDefaults()
   .filter((option) => option.scope === 'adapter')
   .map((option) => option.name);
 
-/** Whether a setting read from the environment was left unset (`undefined`, `''`). */
-const isUnset = (value) => value == null || (typeof value === 'string' && value.trim() === '');
-
-/**
- * The error of a call made without the partner secret: `next build` runs
- * without runtime secrets, so construction accepts that and the first call
- * reports it.
- */
-function secretUnset() {
-  return new AdapterError(
-    'CONFIG',
-    'the ChatBotKit partner secret is not set: `secret` is empty. Set CHATBOTKIT_API_SECRET in the ' +
-      "server's environment (the quick start passes process.env.CHATBOTKIT_API_SECRET as `secret`)",
-  );
-}
-
 /**
  * The options the native core reads (it defaults them, `baseUrl` to
- * CHATBOTKIT_API_URL when that is set). A missing `secret` is left for the
- * caller to report (see secretUnset).
+ * CHATBOTKIT_API_URL when that is set, and makes each call report an unset
+ * `secret`: `next build` runs without runtime secrets).
  */
 function pickNativeOptions(options) {
   if (options === null || typeof options !== 'object') {
@@ -74,27 +58,12 @@ function pickNativeOptions(options) {
   return picked;
 }
 
-/** The options as the native core reads them; throws CONFIG without a secret. */
+/** The options as the native core reads them. */
 function optionsJson(picked) {
-  if (isUnset(picked.secret)) throw secretUnset();
   try {
     return JSON.stringify(picked);
   } catch (e) {
     throw new AdapterError('CONFIG', `options: ${messageOf(e)}`);
-  }
-}
-
-/**
- * Checks every option but the missing secret now, with the native parser
- * (a stand-in secret fills the gap), so that a wrong type still throws at
- * construction when the secret is left for the first call.
- */
-function checkWithoutSecret(picked) {
-  try {
-    new NativePartner(optionsJson({ ...picked, secret: 'not-set' }));
-  } catch (e) {
-    if (e instanceof AdapterError) throw e;
-    throw new AdapterError('CONFIG', messageOf(e));
   }
 }
 
@@ -105,10 +74,16 @@ function isExactly(store, Class) {
   );
 }
 
-function nativeAdapter(picked, store) {
+/**
+ * `storeUnset`: the store is a RedisStore without `url` (REDIS_URL unset while
+ * `next build` runs); the options are still checked now, over a stand-in
+ * store that no call reaches.
+ */
+function nativeAdapter(picked, store, storeUnset) {
   const json = optionsJson(picked);
   try {
     const outbox = nativeOutbox();
+    if (storeUnset) return NativeAdapter.withMemoryStore(json, outbox, new NativeMemoryStore());
     // Only the classes themselves go straight to Rust: a subclass's own
     // get/set/del must be the ones called.
     if (isExactly(store, MemoryStore)) {
@@ -132,19 +107,6 @@ function nativeAdapter(picked, store) {
 }
 
 /**
- * What the first call reports when a setting read from the environment is
- * missing (no secret, a RedisStore without `url`), or null. Everything else
- * is checked at construction.
- */
-function unsetSetting(picked, store) {
-  const storeUnset = store instanceof RedisStore ? store[kUnset] : undefined;
-  if (!isUnset(picked.secret) && !storeUnset) return null;
-  if (!(store instanceof MemoryStore || store instanceof RedisStore)) toKeyValue(store);
-  checkWithoutSecret(picked);
-  return isUnset(picked.secret) ? secretUnset : storeUnset;
-}
-
-/**
  * The Auth.js / NextAuth.js adapter: users are ChatBotKit partner users,
  * everything else lives in `options.store`. Returns a plain object of
  * functions that do not depend on `this`, as Auth.js calls them unbound.
@@ -157,8 +119,10 @@ function ChatBotKitPartnerAdapter(options) {
 function adapterFor(options, directory) {
   const picked = pickNativeOptions(options);
   picked.directory = directory;
-  const unset = unsetSetting(picked, options.store);
-  const native = unset ? null : nativeAdapter(picked, options.store);
+  const storeUnset = options.store instanceof RedisStore ? options.store[kUnset] : undefined;
+  const native = nativeAdapter(picked, options.store, storeUnset);
+  // An unset secret is reported by the native adapter itself, and first.
+  const unset = storeUnset && native.hasSecret ? storeUnset : null;
   const adapter = {};
   for (const name of adapterMethods()) {
     const call = async (...args) => {

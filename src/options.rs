@@ -114,9 +114,22 @@ pub enum DirectoryKind {
 
 /// The adapter's options, read and checked.
 pub struct AdapterConfig {
+    /// Its `secret` is empty when the option was unset.
     pub partner: PartnerConfig,
     pub settings: Settings,
     pub directory: DirectoryKind,
+}
+
+impl AdapterConfig {
+    /// `next build` evaluates the app's config without runtime secrets, so
+    /// an unset secret is accepted here and each call reports it: this.
+    pub fn secret_unset(&self) -> Option<Error> {
+        self.partner.secret.is_empty().then(|| {
+            Error::Config(
+                "the ChatBotKit partner secret is not set: `secret` is empty. Set CHATBOTKIT_API_SECRET in the server's environment (the quick start passes process.env.CHATBOTKIT_API_SECRET as `secret`)".into(),
+            )
+        })
+    }
 }
 
 pub fn parse_adapter_options(json: &str) -> Result<AdapterConfig> {
@@ -126,14 +139,9 @@ pub fn parse_adapter_options(json: &str) -> Result<AdapterConfig> {
             without_values(&e)
         ))
     })?;
-    // A secret read from a file often ends in a newline: it is not part of it.
-    let secret = o
-        .secret
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            Error::Config("`secret` (the ChatBotKit partner secret) is required".into())
-        })?;
+    // A secret read from a file often ends in a newline: it is not part of
+    // it. An unset one is reported by the first call (see `secret_unset`).
+    let secret = o.secret.map(|s| s.trim().to_owned()).unwrap_or_default();
     let retries = o.retries.unwrap_or(f64::from(RETRIES));
     if !(0.0..=10.0).contains(&retries) || retries.fract() != 0.0 {
         return Err(Error::Config(
@@ -442,6 +450,14 @@ mod tests {
 
     #[test]
     fn each_listed_default_is_what_an_absent_option_gets() {
+        for unset in [r#"{}"#, r#"{"secret":null}"#, r#"{"secret":" \n"}"#] {
+            let config = parse_adapter_options(unset).map_err(|e| e.to_string());
+            let message = config.map(|c| c.secret_unset().map(|e| e.to_string()));
+            assert!(
+                matches!(&message, Ok(Some(m)) if m.contains("CHATBOTKIT_API_SECRET")),
+                "{message:?}"
+            );
+        }
         let base = |extra: &str| {
             parse_adapter_options(&format!(r#"{{"secret":"s"{extra}}}"#))
                 .map(|c| format!("{:?} {:?}", c.partner, c.settings))

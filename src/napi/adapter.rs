@@ -3,7 +3,7 @@
 
 use super::outbox::{NativeOutbox, Outbox};
 use super::stores::{NativeMemoryStore, NativeRedisStore, StoreBridgeFn, TsfnBridge};
-use super::{config_error, guarded};
+use super::{config_error, envelope, guarded};
 use crate::adapter::{self, Adapter};
 use crate::directory::{ContactClient, Directory};
 use crate::error::Error;
@@ -20,7 +20,8 @@ use std::task::{Context, Poll, Waker};
 
 #[napi]
 pub struct NativeAdapter {
-    inner: Arc<Adapter>,
+    /// `Err`: the secret is unset, and every call says so.
+    inner: Result<Arc<Adapter>, Error>,
     outbox: Arc<Outbox>,
 }
 
@@ -31,6 +32,12 @@ fn build_adapter(
     store: impl FnOnce(&AdapterConfig) -> Store,
 ) -> napi::Result<NativeAdapter> {
     let config = parse_adapter_options(options_json).map_err(config_error)?;
+    if let Some(unset) = config.secret_unset() {
+        return Ok(NativeAdapter {
+            inner: Err(unset),
+            outbox: outbox.inner.clone(),
+        });
+    }
     let store = store(&config);
     let client = PartnerClient::new(config.partner).map_err(config_error)?;
     let directory = match config.directory {
@@ -38,7 +45,7 @@ fn build_adapter(
         DirectoryKind::Contact => Directory::Contact(ContactClient::new(client)),
     };
     Ok(NativeAdapter {
-        inner: Arc::new(Adapter::new(directory, store, config.settings)),
+        inner: Ok(Arc::new(Adapter::new(directory, store, config.settings))),
         outbox: outbox.inner.clone(),
     })
 }
@@ -94,6 +101,12 @@ impl NativeAdapter {
         })
     }
 
+    /// Whether the options set the secret (else every call reports it).
+    #[napi(getter)]
+    pub fn has_secret(&self) -> bool {
+        self.inner.is_ok()
+    }
+
     /// Runs an adapter method; `args_json` is a JSON array of its arguments.
     /// Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
     /// text at once when the work completes without waiting (a MemoryStore
@@ -112,7 +125,10 @@ impl NativeAdapter {
         method: String,
         args_json: String,
     ) -> napi::Result<Either<String, u32>> {
-        let adapter = self.inner.clone();
+        let adapter = match &self.inner {
+            Ok(adapter) => adapter.clone(),
+            Err(unset) => return Ok(Either::A(envelope(Err(unset.clone())))),
+        };
         let mut work = Box::pin(guarded(async move {
             let args: Vec<Value> = serde_json::from_str(&args_json)
                 .map_err(|_| Error::invalid("arguments are not serialisable"))?;

@@ -52,15 +52,23 @@ async fn guarded<F>(work: F) -> String
 where
     F: std::future::Future<Output = error::Result<Value>> + Send + 'static,
 {
-    let envelope = match AssertUnwindSafe(work).catch_unwind().await {
-        Ok(Ok(value)) => json!({ "ok": value }),
-        Ok(Err(e)) => json!({ "error": error_json(&e) }),
+    match AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => envelope(result),
         Err(_) => json!({ "error": {
             "code": "INTERNAL",
             "message": "internal error in nextauth-chatbotkit (please report it)",
-        }}),
-    };
-    envelope.to_string()
+        }})
+        .to_string(),
+    }
+}
+
+/// The envelope of a result, as JSON text.
+fn envelope(result: error::Result<Value>) -> String {
+    match result {
+        Ok(value) => json!({ "ok": value }),
+        Err(e) => json!({ "error": error_json(&e) }),
+    }
+    .to_string()
 }
 
 #[cfg(test)]

@@ -144,12 +144,8 @@ enum Attempt {
 }
 
 impl PartnerClient {
+    /// `config.secret` is set: `options` checked it.
     pub fn new(config: PartnerConfig) -> Result<Self> {
-        if config.secret.trim().is_empty() {
-            return Err(Error::Config(
-                "`secret` (the ChatBotKit partner secret) is required".into(),
-            ));
-        }
         // Checked and built once; marked sensitive so that no Debug output
         // of a request shows it.
         let mut auth_header =
