@@ -12,32 +12,21 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { redisAvailable, startRedis } from './helpers/redis.mjs';
+import {
+  CHROMIUM_ARGS,
+  chromiumPath,
+  chromiumSkip,
+  haveChromium,
+  inCI,
+} from './helpers/browser.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shots = path.join(root, '__test__', 'output', 'e2e');
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const inCI = Boolean(process.env.CI) && !/^(0|false)$/i.test(process.env.CI);
-const haveChromium = existsSync(chromiumPath);
-const skip =
-  haveChromium || inCI
-    ? false
-    : `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH); under CI this fails`;
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const skip = chromiumSkip;
 
 const redisSkip =
   redisAvailable() || inCI ? false : 'redis-server is not installed (CI installs it)';

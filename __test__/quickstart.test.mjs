@@ -28,27 +28,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { redisAvailable, startRedis } from './helpers/redis.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
+import {
+  CHROMIUM_ARGS,
+  chromiumPath,
+  chromiumSkip,
+  haveChromium,
+  inCI,
+} from './helpers/browser.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const inCI = Boolean(process.env.CI) && !/^(0|false)$/i.test(process.env.CI);
-const haveChromium = existsSync(chromiumPath);
 const haveStrace = spawnSync('strace', ['-V']).status === 0;
-const skip =
-  haveChromium || inCI
-    ? false
-    : `no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH); under CI this fails`;
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const skip = chromiumSkip;
 
 // What `npx create-next-app@latest` gives today, pinned so the test does not move.
 const VERSIONS = {

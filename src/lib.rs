@@ -14,6 +14,9 @@
 
 /// mimalloc: per-thread free lists instead of glibc's arenas, for the many
 /// small allocations that move between the JS thread and tokio's workers.
+/// Not on Windows: its heap has no glibc arenas to avoid, and the MinGW build
+/// must stay under the 6 MB a platform binary may weigh.
+#[cfg(not(windows))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
