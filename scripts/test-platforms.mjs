@@ -54,7 +54,8 @@ const SUITES = {
   contract: { file: '__test__/contract.test.mjs' },
   'contract-in-process': {
     file: '__test__/contract.test.mjs',
-    pattern: '^contract on the (memory|js object|js object without getdel) store$',
+    pattern:
+      '^contract \\((partner|contact)\\) on the (memory|js object|js object without getdel) store$',
   },
   flows: { file: '__test__/flows.test.mjs' },
 };
