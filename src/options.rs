@@ -126,7 +126,7 @@ impl AdapterConfig {
     pub fn secret_unset(&self) -> Option<Error> {
         self.partner.secret.is_empty().then(|| {
             Error::Config(
-                "the ChatBotKit partner secret is not set: `secret` is empty. Set CHATBOTKIT_API_SECRET in the server's environment (the quick start passes process.env.CHATBOTKIT_API_SECRET as `secret`)".into(),
+                "the ChatBotKit API secret (the partner secret, or the account secret for the Contact adapter) is not set: `secret` is empty. Set CHATBOTKIT_API_SECRET in the server's environment (the quick start passes process.env.CHATBOTKIT_API_SECRET as `secret`)".into(),
             )
         })
     }
