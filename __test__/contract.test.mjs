@@ -7,19 +7,14 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdapterError, MemoryStore } from '../index.js';
 import { startFakePartnerApi } from '../testing/index.mjs';
-import { storeKinds } from './helpers/stores.mjs';
-import { redisAvailable, startRedis } from './helpers/redis.mjs';
+import { WITH_REDIS, runnableKinds, storeKinds } from './helpers/stores.mjs';
+import { startRedis } from './helpers/redis.mjs';
 import { keys as key } from './helpers/keys.mjs';
 import { ADAPTER_METHODS } from './helpers/records.mjs';
 import { rejectsWith } from './helpers/assert.mjs';
 import { FAMILIES } from './helpers/families.mjs';
 
-// In CI a missing redis-server fails the run (startRedis throws); elsewhere the
-// Redis-backed kinds are left out with a visible note.
-const WITH_REDIS = redisAvailable() || Boolean(process.env.CI);
-const KINDS = ['memory', 'js object', 'js object without getdel'];
-if (WITH_REDIS) KINDS.push('redis', 'ioredis', 'node-redis');
-else test('redis-backed store kinds', { skip: 'redis-server is not installed' }, () => {});
+const KINDS = runnableKinds();
 
 let api;
 let redis = null;

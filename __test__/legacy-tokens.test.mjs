@@ -13,14 +13,11 @@ import {
   MemoryStore,
 } from '../index.js';
 import { startFakePartnerApi } from '../testing/index.mjs';
-import { storeKinds } from './helpers/stores.mjs';
-import { redisAvailable, startRedis } from './helpers/redis.mjs';
+import { WITH_REDIS, runnableKinds, storeKinds } from './helpers/stores.mjs';
+import { startRedis } from './helpers/redis.mjs';
 import { ORIGIN, authClient, location } from './helpers/auth.mjs';
 
-const WITH_REDIS = redisAvailable() || Boolean(process.env.CI);
-const KINDS = ['memory', 'js object', 'js object without getdel'];
-if (WITH_REDIS) KINDS.push('redis', 'ioredis', 'node-redis');
-else test('redis-backed store kinds', { skip: 'redis-server is not installed' }, () => {});
+const KINDS = runnableKinds();
 
 let api;
 let redis = null;
