@@ -11,7 +11,7 @@ mod records;
 mod users;
 
 pub use input::{as_date_ms, date_value, now_ms};
-pub use keys::{IndexKind, Keys};
+pub use keys::{encode_segment, IndexKind, Keys};
 
 use crate::directory::Directory;
 use crate::error::{Error, Result};

@@ -8,7 +8,7 @@ use super::input::{
 };
 use super::{Adapter, IndexKind};
 use crate::error::{Error, Result};
-use crate::partner::normalize_email;
+use crate::identity::normalize_email;
 use crate::store::{TokenUse, Write};
 use serde_json::{json, Value};
 

@@ -5,7 +5,7 @@ use super::input::{arg, as_date_ms, object, string, Object};
 use super::{Adapter, IndexKind};
 use crate::directory::{to_auth_user, Changes, NewPerson, Person};
 use crate::error::{Error, Result};
-use crate::partner::normalize_email;
+use crate::identity::normalize_email;
 use crate::store::locks;
 use serde_json::Value;
 use std::time::Duration;

@@ -10,8 +10,10 @@
 //! lives in `meta.image` as the original adapter kept it.
 
 use super::{non_empty, Changes, NewPerson, Person};
+use crate::adapter::encode_segment;
 use crate::error::{Error, Result};
-use crate::partner::{encode_segment, normalize_email, parse, Idempotence, PartnerClient};
+use crate::identity::normalize_email;
+use crate::partner::{parse, Idempotence, PartnerClient};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};

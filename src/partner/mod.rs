@@ -5,9 +5,10 @@
 mod retry;
 pub mod session;
 
+use crate::adapter::encode_segment;
 use crate::error::{shorten, Error, Result};
+use crate::identity::normalize_email;
 use crate::redact::redact;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -17,15 +18,6 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use retry::Backoff;
-
-/// Everything but the unreserved characters, so an id is exactly one path
-/// segment: `/`, `?`, `#`, `%`, `\`, `.` and non-ASCII are all encoded.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
-
-/// Percent-encodes `raw` as one path segment (also used for store keys).
-pub fn encode_segment(raw: &str) -> String {
-    utf8_percent_encode(raw, SEGMENT).to_string()
-}
 
 /// Largest response body read; more is a broken or hostile server.
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -523,11 +515,6 @@ fn id_and_action(path: &str) -> Option<(&'static str, &str, &str)> {
         })
 }
 
-/// Emails compare trimmed and case-insensitively everywhere.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
 fn network_error(e: reqwest::Error) -> Error {
     // The URL can carry an email in its query: leave it out.
     let e = e.without_url();
@@ -668,19 +655,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn segments_cannot_escape() {
-        for id in ["a/../../x", "?x=1", "#frag", "a\\b", "%2e%2e", "ü", "a\0b"] {
-            let enc = encode_segment(id);
-            assert!(
-                enc.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_~%".contains(c)),
-                "{id} -> {enc}"
-            );
-        }
-        assert_eq!(encode_segment("a.b/c"), "a%2Eb%2Fc");
-    }
-
-    #[test]
     fn debug_output_never_shows_the_secret() {
         let config = PartnerConfig {
             secret: "sk-do-not-print".into(),
@@ -729,10 +703,5 @@ mod tests {
         assert!(e.to_string().contains("not the JSON"));
         let e = status_error(StatusCode::UNAUTHORIZED, b"", &[]);
         assert!(e.to_string().contains("invalid secret"));
-    }
-
-    #[test]
-    fn emails_normalize() {
-        assert_eq!(normalize_email("  A@B.com "), "a@b.com");
     }
 }
