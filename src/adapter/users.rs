@@ -1,13 +1,13 @@
 //! Users: people of the adapter's directory (partner users or contacts)
 //! seen through the Auth.js user shape `{ id, email, emailVerified, name, image }`.
 
-use super::input::{arg, as_date_ms, object, string, Object};
+use super::input::{arg, as_date_ms, date_value, object, string, Object};
 use super::{Adapter, IndexKind};
-use crate::directory::{to_auth_user, Changes, NewPerson, Person};
+use crate::directory::{non_empty, Changes, NewPerson, Person};
 use crate::error::{Error, Result};
 use crate::identity::normalize_email;
 use crate::store::locks;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -58,6 +58,23 @@ fn required_email(user: &Object) -> Result<String> {
         Some(Value::String(s)) => Ok(s.trim().to_owned()),
         Some(_) => Err(Error::invalid("user.email must be a string")),
     }
+}
+
+/// A person in the Auth.js user shape `{ id, email, emailVerified, name,
+/// image }`; a person without an email cannot be an Auth.js user.
+fn to_auth_user(person: &Person) -> Result<Value> {
+    let email = person
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .ok_or(Error::MissingEmail)?;
+    Ok(json!({
+        "id": person.id,
+        "email": email,
+        "emailVerified": person.email_verified.map(date_value),
+        "name": non_empty(person.name.as_deref()),
+        "image": non_empty(person.image.as_deref()),
+    }))
 }
 
 fn user_id(value: &Value) -> Result<&str> {
@@ -192,7 +209,8 @@ impl Adapter {
     /// may have reached the server), the email is looked up before trying
     /// again, so a retry never makes a second user.
     /// A directory whose create is idempotent (contacts: `ensure`) has
-    /// retried it already, and needs no reconciliation.
+    /// retried it already, and needs no reconciliation (see
+    /// `Directory::create_outcome_unknown`).
     async fn create_reconciled(&self, given: &str, new: &NewPerson) -> Result<String> {
         let mut tries_left = self.directory.retries();
         loop {
@@ -200,19 +218,9 @@ impl Adapter {
                 Ok(id) => return Ok(id),
                 Err(e) => e,
             };
-            // The request may have been acted on: a deadline passed, the
-            // connection broke, the server failed, or it said yes in a way
-            // we could not read.
-            let unknown_outcome = matches!(
-                &error,
-                Error::Timeout(_)
-                    | Error::Network(_)
-                    | Error::PartnerApi {
-                        status: Some(200..=299 | 500 | 502 | 504),
-                        ..
-                    }
-            );
-            if !unknown_outcome || tries_left == 0 || self.directory.create_is_idempotent() {
+            // Only a create the server may have acted on is looked up and
+            // tried again; any other failure is the answer.
+            if tries_left == 0 || !self.directory.create_outcome_unknown(&error) {
                 return Err(error);
             }
             tries_left -= 1;
