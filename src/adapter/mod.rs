@@ -8,6 +8,8 @@ mod keys;
 mod legacy;
 mod lookups;
 mod records;
+#[cfg(test)]
+mod test_support;
 mod users;
 
 pub use input::{as_date_ms, date_value, now_ms};
