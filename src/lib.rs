@@ -7,7 +7,8 @@
 //! - `adapter`: Auth.js semantics over a directory and a store;
 //! - `directory`: who a user is in ChatBotKit (partner users, contacts);
 //! - `identity`: how emails are normalised and compared;
-//! - `partner`: the Partner API client (and ChatBotKit session tokens);
+//! - `partner`: the ChatBotKit API client (transport, retry policy, error
+//!   mapping, wire model) and ChatBotKit session tokens;
 //! - `store`: the Store trait and its memory, Redis and JS implementations;
 //! - `error`, `redact`: one error type with stable codes, and redaction.
 

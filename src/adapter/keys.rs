@@ -58,7 +58,7 @@ impl Keys {
     }
 
     /// The short lease held while a user is created for an email (trimmed,
-    /// lower-cased), so that concurrent sign-ins make one partner user.
+    /// lower-cased), so that concurrent sign-ins make one user.
     pub fn user_creation(&self, email: &str) -> String {
         format!("{}user-creation:{{{}}}", self.prefix, encode_segment(email))
     }

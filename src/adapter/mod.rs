@@ -1,4 +1,4 @@
-//! Auth.js adapter semantics on top of the partner client and the store.
+//! Auth.js adapter semantics on top of a user directory and the store.
 //! Users live in ChatBotKit (`users`); everything else lives in the store
 //! (`records`). Methods take and return JSON values in the Auth.js shapes,
 //! with dates tagged as described in `input`.

@@ -182,7 +182,7 @@ impl Adapter {
     }
 
     /// How long a creation may hold its lease: a look-up, a create and its
-    /// reconciliation, each within the Partner API deadline.
+    /// reconciliation, each within the API deadline.
     fn creation_lease_ttl(&self) -> Duration {
         (self.directory.timeout() * 3 + RECONCILE_WAIT).min(MAX_LEASE)
     }
