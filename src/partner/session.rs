@@ -1,6 +1,7 @@
 //! ChatBotKit session tokens: a short-lived token scoped to one partner
 //! user's own environment (`POST /v1/partner/user/{id}/session/create`).
 
+use super::wire::Session;
 use super::{parse, shape_error, Idempotence, PartnerClient, Request, PARTNER_USERS};
 use crate::adapter::{as_date_ms, date_value};
 use crate::error::{Error, Result};
@@ -26,15 +27,9 @@ pub async fn create_session(
         } => Error::UserNotFound(format!("with id {user_id:?}")),
         other => other,
     })?;
-    let answer: Value = parse(ACTION, &answer)?;
-    let (Some(id), Some(token), Some(expires_at)) = (
-        answer.get("id").and_then(Value::as_str),
-        answer.get("token").and_then(Value::as_str),
-        answer.get("expiresAt").and_then(as_date_ms),
-    ) else {
-        return Err(shape_error(ACTION));
-    };
-    Ok(json!({ "id": id, "token": token, "expiresAt": date_value(expires_at) }))
+    let session: Session = parse(ACTION, &answer)?;
+    let expires_at = as_date_ms(&session.expires_at).ok_or_else(|| shape_error(ACTION))?;
+    Ok(json!({ "id": session.id, "token": session.token, "expiresAt": date_value(expires_at) }))
 }
 
 /// `{ durationInSeconds?, config?: { allowedRoutes?, contactId? } }`.

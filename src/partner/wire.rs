@@ -39,6 +39,16 @@ pub struct Contact {
     pub verified_at: Option<f64>,
 }
 
+/// A ChatBotKit session made for a partner user (`.../session/create`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub id: String,
+    pub token: String,
+    /// A date: epoch ms as the API documents it.
+    pub expires_at: Value,
+}
+
 /// One page of a list; `cursor` asks for the next.
 #[derive(Debug, Deserialize)]
 pub struct Page<T> {
