@@ -2,8 +2,8 @@
 /* eslint-disable */
 
 export declare class NativeAdapter {
-  static withMemoryStore(optionsJson: string, outbox: NativeOutbox, store: NativeMemoryStore): NativeAdapter
-  static withRedisStore(optionsJson: string, outbox: NativeOutbox, store: NativeRedisStore): NativeAdapter
+  static withMemoryStore(optionsJson: string, store: NativeMemoryStore): NativeAdapter
+  static withRedisStore(optionsJson: string, store: NativeRedisStore): NativeAdapter
   /**
    * `bridge({ op, key, value, px })` performs one store operation and
    * resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
@@ -11,21 +11,15 @@ export declare class NativeAdapter {
    * bounds each call; `store_id` is the same for every adapter over one
    * JS store object, so they share its locks.
    */
-  static withJsStore(optionsJson: string, outbox: NativeOutbox, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeId: number): NativeAdapter
+  static withJsStore(optionsJson: string, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeId: number): NativeAdapter
   /** Whether the options set the secret (else every call reports it). */
   get hasSecret(): boolean
   /**
    * Runs an adapter method; `args_json` is a JSON array of its arguments.
    * Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
    * text at once when the work completes without waiting (a MemoryStore
-   * record, a cached user); else a call id, whose envelope the adapter's
-   * outbox hands to JS when it is ready.
-   *
-   * The work is polled once here, on the JS thread, before anything is
-   * handed to tokio: work that never waits then costs no thread hop in
-   * either direction, and work that does wait has already sent its first
-   * request. A future may move to another executor between polls; tokio
-   * polls a spawned task at once, so it registers its real waker.
+   * record, a cached user); else a call id, whose envelope the outbox
+   * hands to JS when it is ready.
    */
   call(method: string, argsJson: string): string | number
 }
@@ -44,14 +38,8 @@ export declare class NativeMemoryStore {
   clear(): void
 }
 
-/** The outbox of one JS environment (the wrapper makes one, lazily). */
+/** The outbox as lib/outbox.js holds it (made by `registerOutbox`). */
 export declare class NativeOutbox {
-  /**
-   * `on_ready()` is called on the JS thread when results are waiting;
-   * it should `take` them, and call `take` again later (after a
-   * `setImmediate`) while a take comes back full.
-   */
-  constructor(onReady: () => void)
   /** Up to `max` finished calls, oldest first. */
   take(max: number): Array<Completion>
 }
@@ -61,17 +49,21 @@ export declare class NativePartner {
   constructor(optionsJson: string)
   /**
    * A short-lived ChatBotKit token scoped to one partner user's own
-   * environment. Resolves to the `{ ok }` / `{ error }` envelope, with
-   * `ok` = `{ id, token, expiresAt }` (`expiresAt` a tagged date).
+   * environment: the `{ ok }` / `{ error }` envelope, with `ok` =
+   * `{ id, token, expiresAt }` (`expiresAt` a tagged date), or the call
+   * id under which the outbox delivers it.
    */
-  createSession(userId: string, paramsJson: string): Promise<string>
+  createSession(userId: string, paramsJson: string): string | number
 }
 
 /** The native Redis / Redis Cluster store. Values are JSON text. */
 export declare class NativeRedisStore {
   constructor(optionsJson: string)
-  /** Resolves to the envelope `{ ok }` / `{ error }` as JSON text. */
-  command(op: string, key: string, value?: string | undefined | null, ttlMs?: number | undefined | null): Promise<string>
+  /**
+   * The envelope `{ ok }` / `{ error }` as JSON text, or the call id under
+   * which the outbox delivers it.
+   */
+  command(op: string, key: string, value?: string | undefined | null, ttlMs?: number | undefined | null): string | number
   /** Drops the connection; the next command reconnects. */
   close(): void
 }
@@ -82,6 +74,7 @@ export declare function adapterMethods(): Array<string>
 /** One finished call, as JS takes it. */
 export interface Completion {
   id: number
+  /** `{"ok": value}` or `{"error": {code, message, ...}}` as JSON text. */
   envelope: string
 }
 
@@ -112,3 +105,13 @@ export interface OptionInfo {
   /** An environment variable read before `default`. */
   env?: string
 }
+
+/**
+ * Registers lib/outbox.js's `onReady` as this JS environment's outbox.
+ * `onReady()` is called on the JS thread when results are waiting; it should
+ * `take` them, and call `take` again later (after a `setImmediate`) while a
+ * take comes back full. Called again in the same environment (a test runner
+ * that loads the package afresh per file), the new outbox replaces the old
+ * for what is made from then on.
+ */
+export declare function registerOutbox(onReady: () => void): NativeOutbox

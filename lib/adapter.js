@@ -18,7 +18,7 @@ const {
   storeBridge,
   storeId,
 } = require('./stores.js');
-const { nativeOutbox, result } = require('./outbox.js');
+const { settled } = require('./outbox.js');
 
 // DEBUG=nextauth-chatbotkit logs one line per adapter call: the method, its
 // outcome and its time. Arguments and results are never logged.
@@ -82,19 +82,16 @@ function isExactly(store, Class) {
 function nativeAdapter(picked, store, storeUnset) {
   const json = optionsJson(picked);
   try {
-    const outbox = nativeOutbox();
-    if (storeUnset) return NativeAdapter.withMemoryStore(json, outbox, new NativeMemoryStore());
+    if (storeUnset) return NativeAdapter.withMemoryStore(json, new NativeMemoryStore());
     // Only the classes themselves go straight to Rust: a subclass's own
     // get/set/del must be the ones called.
     if (isExactly(store, MemoryStore)) {
-      return NativeAdapter.withMemoryStore(json, outbox, store[kNative]);
+      return NativeAdapter.withMemoryStore(json, store[kNative]);
     }
-    if (isExactly(store, RedisStore))
-      return NativeAdapter.withRedisStore(json, outbox, store[kNative]);
+    if (isExactly(store, RedisStore)) return NativeAdapter.withRedisStore(json, store[kNative]);
     const kv = toKeyValue(store);
     return NativeAdapter.withJsStore(
       json,
-      outbox,
       storeBridge(kv),
       typeof kv.getdel === 'function',
       kv.sets !== undefined,
@@ -136,9 +133,8 @@ function adapterFor(options, directory) {
           `${name}: the arguments cannot be serialised (${messageOf(e)})`,
         );
       }
-      // Text when the work finished without waiting, else the call's id.
-      const done = native.call(name, json);
-      return unwrap(typeof done === 'string' ? done : await result(done));
+      const answer = native.call(name, json);
+      return unwrap(typeof answer === 'string' ? answer : await settled(answer));
     };
     adapter[name] = !debug
       ? call

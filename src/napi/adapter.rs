@@ -1,7 +1,7 @@
 //! The Auth.js adapter as JS sees it: built over one of the stores, then
 //! `call(method, argsJson)` per adapter method.
 
-use super::outbox::{NativeOutbox, Outbox};
+use super::outbox::{outbox_of, Outbox};
 use super::stores::{NativeMemoryStore, NativeRedisStore, StoreBridgeFn, TsfnBridge};
 use super::{config_error, envelope, guarded};
 use crate::adapter::{self, Adapter};
@@ -10,13 +10,11 @@ use crate::error::Error;
 use crate::options::{parse_adapter_options, AdapterConfig, DirectoryKind};
 use crate::partner::PartnerClient;
 use crate::store::{self, JsStore, Store};
-use napi::bindgen_prelude::{within_runtime_if_available, Either};
+use napi::bindgen_prelude::Either;
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
-use std::future::Future;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 
 #[napi]
 pub struct NativeAdapter {
@@ -27,15 +25,16 @@ pub struct NativeAdapter {
 
 /// `store` makes the store once the options are read.
 fn build_adapter(
+    env: &Env,
     options_json: &str,
-    outbox: &NativeOutbox,
     store: impl FnOnce(&AdapterConfig) -> Store,
 ) -> napi::Result<NativeAdapter> {
+    let outbox = outbox_of(env)?;
     let config = parse_adapter_options(options_json).map_err(config_error)?;
     if let Some(unset) = config.secret_unset() {
         return Ok(NativeAdapter {
             inner: Err(unset),
-            outbox: outbox.inner.clone(),
+            outbox,
         });
     }
     let store = store(&config);
@@ -46,7 +45,7 @@ fn build_adapter(
     };
     Ok(NativeAdapter {
         inner: Ok(Arc::new(Adapter::new(directory, store, config.settings))),
-        outbox: outbox.inner.clone(),
+        outbox,
     })
 }
 
@@ -54,22 +53,20 @@ fn build_adapter(
 impl NativeAdapter {
     #[napi(factory)]
     pub fn with_memory_store(
+        env: &Env,
         options_json: String,
-        outbox: &NativeOutbox,
         store: &NativeMemoryStore,
     ) -> napi::Result<Self> {
-        build_adapter(&options_json, outbox, |_| {
-            Store::Memory(store.inner.clone())
-        })
+        build_adapter(env, &options_json, |_| Store::Memory(store.inner.clone()))
     }
 
     #[napi(factory)]
     pub fn with_redis_store(
+        env: &Env,
         options_json: String,
-        outbox: &NativeOutbox,
         store: &NativeRedisStore,
     ) -> napi::Result<Self> {
-        build_adapter(&options_json, outbox, |_| Store::Redis(store.inner.clone()))
+        build_adapter(env, &options_json, |_| Store::Redis(store.inner.clone()))
     }
 
     /// `bridge({ op, key, value, px })` performs one store operation and
@@ -79,8 +76,8 @@ impl NativeAdapter {
     /// JS store object, so they share its locks.
     #[napi(factory)]
     pub fn with_js_store(
+        env: &Env,
         options_json: String,
-        outbox: &NativeOutbox,
         #[napi(ts_arg_type = "(call: JsStoreCall) => Promise<string | null>")]
         bridge: StoreBridgeFn,
         has_getdel: bool,
@@ -91,7 +88,7 @@ impl NativeAdapter {
             getdel: has_getdel,
             redis_sets: has_redis_sets,
         };
-        build_adapter(&options_json, outbox, |config| {
+        build_adapter(env, &options_json, |config| {
             Store::Js(Arc::new(JsStore::new(
                 Box::new(TsfnBridge(Arc::new(bridge))),
                 capabilities,
@@ -110,14 +107,8 @@ impl NativeAdapter {
     /// Runs an adapter method; `args_json` is a JSON array of its arguments.
     /// Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
     /// text at once when the work completes without waiting (a MemoryStore
-    /// record, a cached user); else a call id, whose envelope the adapter's
-    /// outbox hands to JS when it is ready.
-    ///
-    /// The work is polled once here, on the JS thread, before anything is
-    /// handed to tokio: work that never waits then costs no thread hop in
-    /// either direction, and work that does wait has already sent its first
-    /// request. A future may move to another executor between polls; tokio
-    /// polls a spawned task at once, so it registers its real waker.
+    /// record, a cached user); else a call id, whose envelope the outbox
+    /// hands to JS when it is ready.
     #[napi(ts_return_type = "string | number")]
     pub fn call(
         &self,
@@ -129,21 +120,14 @@ impl NativeAdapter {
             Ok(adapter) => adapter.clone(),
             Err(unset) => return Ok(Either::A(envelope(Err(unset.clone())))),
         };
-        let mut work = Box::pin(guarded(async move {
-            let args: Vec<Value> = serde_json::from_str(&args_json)
-                .map_err(|_| Error::invalid("arguments are not serialisable"))?;
-            adapter.call(&method, &args).await
-        }));
-        let mut cx = Context::from_waker(Waker::noop());
-        match within_runtime_if_available(|| work.as_mut().poll(&mut cx)) {
-            Poll::Ready(envelope) => Ok(Either::A(envelope)),
-            Poll::Pending => {
-                let outbox = self.outbox.clone();
-                let id = outbox.open(env);
-                napi::bindgen_prelude::spawn(async move { outbox.deliver(id, work.await) });
-                Ok(Either::B(id))
-            }
-        }
+        Ok(self.outbox.settle(
+            env,
+            guarded(async move {
+                let args: Vec<Value> = serde_json::from_str(&args_json)
+                    .map_err(|_| Error::invalid("arguments are not serialisable"))?;
+                adapter.call(&method, &args).await
+            }),
+        ))
     }
 }
 
