@@ -3,37 +3,23 @@
 // where retrying is safe, a deadline that holds, a clear error code and
 // message when it cannot succeed, and never a duplicate partner user when
 // a create's answer was lost.
-import { describe, test, before, after, beforeEach } from 'node:test';
+import { describe, test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import util from 'node:util';
-import { ChatBotKitPartnerAdapter, MemoryStore, AdapterError } from '../index.mjs';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { AdapterError } from '../index.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 import { freePort } from './helpers/net.mjs';
 import { rejectsWith } from './helpers/assert.mjs';
 
-let api;
+const api = useFakeApi({}, { reset: true });
 let ada;
 
-before(async () => {
-  api = await startFakePartnerApi();
-});
-after(() => api.close());
-
 beforeEach(() => {
-  api.reset();
   ada = api.addUser({ email: 'ada@example.com', name: 'Ada' });
 });
 
 /** An adapter on the fake with fast retries; `extra` overrides. */
-function makeAdapter(extra = {}) {
-  return ChatBotKitPartnerAdapter({
-    secret: api.secret,
-    baseUrl: api.url,
-    store: new MemoryStore(),
-    retryDelay: 20,
-    ...extra,
-  });
-}
+const makeAdapter = (extra = {}) => partnerAdapter(api, { retryDelay: 20, ...extra });
 
 async function timed(promise) {
   const started = performance.now();

@@ -1,0 +1,51 @@
+// The fake ChatBotKit API (testing/) as a test file uses it, and the partner
+// adapter on it. A suite writes
+//
+//   const api = useFakeApi();               // started before, closed after
+//   const adapter = partnerAdapter(api, { retries: 0 });
+//
+// and reads `api.url`, `api.users`, `api.fail(...)` as on the fake itself.
+
+import { before, after, beforeEach } from 'node:test';
+import { ChatBotKitPartnerAdapter } from '../../index.js';
+import { startFakePartnerApi } from '../../testing/index.mjs';
+import { freshMemoryStore } from './stores.mjs';
+
+/**
+ * Starts a fake API before the tests of the enclosing file (or describe) and
+ * closes it after them. `options` go to startFakePartnerApi; `reset: true`
+ * also resets it before each test (seeded people only, no faults, no logged
+ * requests). The handle forwards to the running fake, so it can be captured
+ * at load time and used once the tests run.
+ */
+export function useFakeApi(options = {}, { reset = false } = {}) {
+  let fake = null;
+  before(async () => {
+    fake = await startFakePartnerApi(options);
+  });
+  after(() => fake?.close());
+  if (reset) beforeEach(() => fake.reset());
+  return new Proxy(
+    {},
+    {
+      get(_target, name) {
+        if (!fake) throw new Error(`the fake API is not running yet (read of ${String(name)})`);
+        const value = fake[name];
+        return typeof value === 'function' ? value.bind(fake) : value;
+      },
+    },
+  );
+}
+
+/**
+ * A partner adapter on the fake `api` with a MemoryStore of its own (so no
+ * test sees another's records); `options` add to or replace any of these.
+ */
+export function partnerAdapter(api, options = {}) {
+  return ChatBotKitPartnerAdapter({
+    secret: api.secret,
+    baseUrl: api.url,
+    store: freshMemoryStore(),
+    ...options,
+  });
+}
