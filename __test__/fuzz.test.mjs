@@ -3,14 +3,14 @@
 // the Node process, never another kind of error, never a promise that hangs.
 // Then a soak in a child process: thousands of calls, no lingering handles,
 // and memory that stays flat.
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import util from 'node:util';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { ChatBotKitPartnerAdapter, MemoryStore, AdapterError } from '../index.mjs';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 import { mapStore } from './helpers/stores.mjs';
 
 const CODES = new Set([
@@ -32,12 +32,12 @@ const CODES = new Set([
 /** Per-call bound: the adapter's own timeout (2 s) plus a margin. */
 const CALL_BOUND_MS = 8000;
 
-let api;
-before(async () => {
-  api = await startFakePartnerApi();
-  for (let i = 0; i < 5; i++) api.addUser({ id: `usr_seed${i}`, email: `seed${i}@example.com` });
+const api = useFakeApi({
+  users: Array.from({ length: 5 }, (_, i) => ({
+    id: `usr_seed${i}`,
+    email: `seed${i}@example.com`,
+  })),
 });
-after(() => api.close());
 
 // --- hostile values ----------------------------------------------------------
 
@@ -351,17 +351,8 @@ async function callSettles(adapter, name, args) {
   return outcome;
 }
 
-function adapterOn(store, timeout = 2000) {
-  return ChatBotKitPartnerAdapter({
-    secret: api.secret,
-    baseUrl: api.url,
-    store,
-    retries: 0,
-    timeout,
-    autoCreateUser: true,
-    autoDeleteUser: true,
-  });
-}
+const adapterOn = (store, timeout = 2000) =>
+  partnerAdapter(api, { store, retries: 0, timeout, autoCreateUser: true, autoDeleteUser: true });
 
 const stats = { calls: 0, resolved: 0, codes: {} };
 

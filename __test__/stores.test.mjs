@@ -3,32 +3,22 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChatBotKitPartnerAdapter, MemoryStore, Store, AdapterError } from '../index.mjs';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { MemoryStore, Store, AdapterError } from '../index.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 import { freshMemoryStore, mapStore, MapStore } from './helpers/stores.mjs';
 import { rejectsWith } from './helpers/assert.mjs';
 
-let api;
+const api = useFakeApi();
 const unhandled = [];
 const onUnhandled = (reason) => unhandled.push(reason);
-before(async () => {
-  api = await startFakePartnerApi();
+before(() => {
   process.on('unhandledRejection', onUnhandled);
 });
-after(async () => {
+after(() => {
   process.off('unhandledRejection', onUnhandled);
-  await api.close();
 });
 
-function makeAdapter(store, options = {}) {
-  return ChatBotKitPartnerAdapter({
-    secret: api.secret,
-    baseUrl: api.url,
-    store,
-    retries: 0,
-    ...options,
-  });
-}
+const makeAdapter = (store, options = {}) => partnerAdapter(api, { store, retries: 0, ...options });
 
 const ACCOUNT = {
   userId: 'usr_someone',
