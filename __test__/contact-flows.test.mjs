@@ -10,27 +10,25 @@ import {
   ContactMemoryStore,
   RedisStore,
 } from '../index.js';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { useFakeApi } from './helpers/api.mjs';
 import { startFakeOAuthProvider } from './helpers/oauth-provider.mjs';
 import { ORIGIN, authClient, location, partnerOps, recordingLogger } from './helpers/auth.mjs';
-import { redisAvailable, startRedis } from './helpers/redis.mjs';
+import { startRedis } from './helpers/redis.mjs';
+import { WITH_REDIS } from './helpers/stores.mjs';
 
 const AUTH_SECRET = 'contact-flows-test-auth-secret-0123456789';
-const WITH_REDIS = redisAvailable() || Boolean(process.env.CI);
 
-let api;
+const api = useFakeApi();
 let acme;
 let redis = null;
 
 before(async () => {
-  api = await startFakePartnerApi();
   acme = await startFakeOAuthProvider({ id: 'acme', name: 'Acme', type: 'oauth' });
   if (WITH_REDIS) redis = await startRedis();
 });
 
 after(async () => {
   await acme?.close();
-  await api?.close();
   await redis?.close();
 });
 

@@ -6,7 +6,7 @@ import { describe, test, before, after, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdapterError, MemoryStore } from '../index.js';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { useFakeApi } from './helpers/api.mjs';
 import { WITH_REDIS, runnableKinds, storeKinds } from './helpers/stores.mjs';
 import { startRedis } from './helpers/redis.mjs';
 import { keys as key } from './helpers/keys.mjs';
@@ -16,16 +16,14 @@ import { FAMILIES } from './helpers/families.mjs';
 
 const KINDS = runnableKinds();
 
-let api;
+const api = useFakeApi();
 let redis = null;
 
 before(async () => {
-  api = await startFakePartnerApi();
   if (WITH_REDIS) redis = await startRedis();
 });
 
 after(async () => {
-  await api?.close();
   await redis?.close();
 });
 

@@ -16,19 +16,25 @@ import { freshMemoryStore } from './stores.mjs';
  * closes it after them. `options` go to startFakePartnerApi; `reset: true`
  * also resets it before each test (seeded people only, no faults, no logged
  * requests). The handle forwards to the running fake, so it can be captured
- * at load time and used once the tests run.
+ * at load time and used once the tests run. A suite's own `before` that uses
+ * the fake first awaits `api.ready`: Node 20 does not wait for one `before`
+ * hook to finish before it starts the next.
  */
 export function useFakeApi(options = {}, { reset = false } = {}) {
   let fake = null;
-  before(async () => {
-    fake = await startFakePartnerApi(options);
-  });
-  after(() => fake?.close());
+  let starting = null;
+  const start = () => {
+    starting ??= startFakePartnerApi(options).then((started) => (fake = started));
+    return starting;
+  };
+  before(start);
+  after(async () => (await starting)?.close());
   if (reset) beforeEach(() => fake.reset());
   return new Proxy(
     {},
     {
       get(_target, name) {
+        if (name === 'ready') return start();
         if (!fake) throw new Error(`the fake API is not running yet (read of ${String(name)})`);
         const value = fake[name];
         return typeof value === 'function' ? value.bind(fake) : value;
