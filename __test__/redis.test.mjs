@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { AdapterError, ChatBotKitPartnerAdapter, RedisStore } from '../index.js';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { AdapterError, RedisStore } from '../index.js';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 import { redisTestOptions, startRedis } from './helpers/redis.mjs';
 import { mapStore } from './helpers/stores.mjs';
 import { keys } from './helpers/keys.mjs';
@@ -94,23 +94,20 @@ function runChild(spec, { killAfterMs = 15_000 } = {}) {
 
 describe('Redis', redisTestOptions(), () => {
   let redis;
-  let api;
+  const api = useFakeApi();
 
   before(async () => {
     redis = await startRedis();
-    api = await startFakePartnerApi();
   });
 
   after(async () => {
-    await api?.close();
     await redis?.close();
   });
 
   /** A RedisStore on the test server; closed by the caller. */
   const makeStore = (options = {}) => new RedisStore({ url: redis.url, timeout: 2000, ...options });
 
-  const makeAdapter = (store, options = {}) =>
-    ChatBotKitPartnerAdapter({ secret: api.secret, baseUrl: api.url, store, ...options });
+  const makeAdapter = (store, options = {}) => partnerAdapter(api, { store, ...options });
 
   // --- 1. RedisStore on its own ------------------------------------------
 
