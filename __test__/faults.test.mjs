@@ -94,6 +94,7 @@ describe('retries', () => {
     assert.equal(error.status, 500);
     assert.equal(error.partnerCode, 'INTERNAL_SERVER_ERROR');
     assert.match(error.message, /Internal server error/);
+    assert.match(error.message, /500/);
     assert.equal(api.calls('fetch'), 3);
   });
 
@@ -106,6 +107,17 @@ describe('retries', () => {
       assert.equal(error.status, status);
       assert.equal(api.calls('fetch'), 1, `${status} was retried`);
     }
+  });
+
+  test("PARTNER_API: the server's own code and message are kept", async () => {
+    api.fail({ status: 400, body: { message: 'Email is malformed', code: 'BAD_EMAIL' } });
+    const error = await rejectsWith(
+      makeAdapter({ retries: 0 }).getUserByEmail('a@b.co'),
+      'PARTNER_API',
+    );
+    assert.equal(error.status, 400);
+    assert.equal(error.partnerCode, 'BAD_EMAIL');
+    assert.match(error.message, /Email is malformed/);
   });
 
   test('401 (a wrong secret) is PARTNER_API 401 saying "invalid secret", not retried', async () => {
@@ -141,6 +153,20 @@ describe('deadline and connection faults', () => {
     assert.ok(error instanceof AdapterError, util.inspect(error));
     assert.ok(['TIMEOUT', 'PARTNER_API'].includes(error.code), error.code);
     assert.ok(ms <= 1100, `gave up after ${ms.toFixed(0)} ms`);
+  });
+
+  test('TIMEOUT: the deadline covers retries too', async () => {
+    api.fail({ mode: 'hang', times: Infinity });
+    try {
+      const start = Date.now();
+      await rejectsWith(
+        makeAdapter({ timeout: 300, retries: 3, retryDelay: 10 }).getUser('usr_x'),
+        'TIMEOUT',
+      );
+      assert.ok(Date.now() - start < 1500, `took ${Date.now() - start} ms`);
+    } finally {
+      api.clearFaults();
+    }
   });
 
   test('a slow answer within the deadline is waited for', async () => {
