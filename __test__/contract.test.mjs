@@ -833,6 +833,54 @@ for (const { family, kindName } of SUITES) {
   });
 }
 
+// --- the adapter object as Auth.js handles it --------------------------------
+// (from the former exports.test.mjs; its shape is checked per family and
+// store kind by "is a plain object of every contract method" above)
+
+describe('the adapter object', () => {
+  const makeAdapter = () => partnerAdapter(api, { retries: 0 });
+
+  test('every method returns a promise', async () => {
+    const adapter = makeAdapter();
+    for (const name of ADAPTER_METHODS) {
+      const result = adapter[name]();
+      assert.ok(result instanceof Promise, `${name}() did not return a promise`);
+      await result.catch(() => {}); // missing arguments: a rejection is fine
+    }
+  });
+
+  test('methods work when called unbound, as Auth.js calls them', async () => {
+    const seeded = api.addUser({ email: `unbound.${Date.now()}@example.com`, name: 'Unbound' });
+    const { getUser, getUserByEmail, createVerificationToken, useVerificationToken } =
+      makeAdapter();
+    const user = await getUser(seeded.id);
+    assert.equal(user?.id, seeded.id);
+    assert.equal((await getUserByEmail(seeded.email))?.id, seeded.id);
+    assert.equal((await getUser.call(undefined, seeded.id))?.id, seeded.id);
+    assert.equal((await getUser.call({ unrelated: true }, seeded.id))?.id, seeded.id);
+
+    const vt = {
+      identifier: seeded.email,
+      token: 'unbound-token',
+      expires: new Date(Date.now() + 60_000),
+    };
+    await createVerificationToken(vt);
+    assert.deepEqual(
+      await useVerificationToken({ identifier: vt.identifier, token: vt.token }),
+      vt,
+    );
+  });
+
+  test('a copy made with spread or Object.entries still works', async () => {
+    const seeded = api.addUser({ email: `spread.${Date.now()}@example.com` });
+    const adapter = makeAdapter();
+    const spread = { ...adapter };
+    const rebuilt = Object.fromEntries(Object.entries(adapter).map(([k, fn]) => [k, fn]));
+    assert.equal((await spread.getUser(seeded.id))?.id, seeded.id);
+    assert.equal((await rebuilt.getUser(seeded.id))?.id, seeded.id);
+  });
+});
+
 // --- verification tokens: time-to-live and single use under load -------------
 // (from the former tokens.test.mjs: what the store is handed, and uses by
 // the hundred, on the single-process stores)

@@ -1,13 +1,12 @@
 // The package's entry points, as applications load them, and the shape of
 // the adapter object Auth.js relies on.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esm from 'nextauth-chatbotkit';
 import esmDefault from 'nextauth-chatbotkit';
 import { startFakePartnerApi } from 'nextauth-chatbotkit/testing';
-import { ADAPTER_METHODS as METHODS } from './helpers/records.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(root);
@@ -68,71 +67,5 @@ describe('entry points', () => {
   test('./package.json is exported', () => {
     const pkg = require('nextauth-chatbotkit/package.json');
     assert.equal(pkg.name, 'nextauth-chatbotkit');
-  });
-});
-
-describe('the adapter object', () => {
-  let api;
-  before(async () => {
-    api = await startFakePartnerApi();
-  });
-  after(() => api.close());
-
-  const makeAdapter = () =>
-    esm.ChatBotKitPartnerAdapter({
-      secret: api.secret,
-      baseUrl: api.url,
-      store: new esm.MemoryStore(),
-      retries: 0,
-    });
-
-  test('is a plain object whose keys are the 19 adapter methods', () => {
-    const adapter = makeAdapter();
-    assert.equal(Object.getPrototypeOf(adapter), Object.prototype);
-    assert.deepEqual(Object.keys(adapter).sort(), [...METHODS].sort());
-    assert.equal(Object.keys(adapter).length, 19);
-    for (const name of METHODS) {
-      assert.equal(typeof adapter[name], 'function', name);
-    }
-  });
-
-  test('every method returns a promise', async () => {
-    const adapter = makeAdapter();
-    for (const name of METHODS) {
-      const result = adapter[name]();
-      assert.ok(result instanceof Promise, `${name}() did not return a promise`);
-      await result.catch(() => {}); // missing arguments: a rejection is fine
-    }
-  });
-
-  test('methods work when called unbound, as Auth.js calls them', async () => {
-    const seeded = api.addUser({ email: `unbound.${Date.now()}@example.com`, name: 'Unbound' });
-    const { getUser, getUserByEmail, createVerificationToken, useVerificationToken } =
-      makeAdapter();
-    const user = await getUser(seeded.id);
-    assert.equal(user?.id, seeded.id);
-    assert.equal((await getUserByEmail(seeded.email))?.id, seeded.id);
-    assert.equal((await getUser.call(undefined, seeded.id))?.id, seeded.id);
-    assert.equal((await getUser.call({ unrelated: true }, seeded.id))?.id, seeded.id);
-
-    const vt = {
-      identifier: seeded.email,
-      token: 'unbound-token',
-      expires: new Date(Date.now() + 60_000),
-    };
-    await createVerificationToken(vt);
-    assert.deepEqual(
-      await useVerificationToken({ identifier: vt.identifier, token: vt.token }),
-      vt,
-    );
-  });
-
-  test('a copy made with spread or Object.entries still works', async () => {
-    const seeded = api.addUser({ email: `spread.${Date.now()}@example.com` });
-    const adapter = makeAdapter();
-    const spread = { ...adapter };
-    const rebuilt = Object.fromEntries(Object.entries(adapter).map(([k, fn]) => [k, fn]));
-    assert.equal((await spread.getUser(seeded.id))?.id, seeded.id);
-    assert.equal((await rebuilt.getUser(seeded.id))?.id, seeded.id);
   });
 });
