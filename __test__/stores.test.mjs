@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryStore, Store, AdapterError } from '../index.mjs';
 import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
-import { freshMemoryStore, mapStore, MapStore, storeKinds } from './helpers/stores.mjs';
+import { freshMemoryStore, MapStore, storeKinds } from './helpers/stores.mjs';
 import { rejectsWith } from './helpers/assert.mjs';
 
 const api = useFakeApi();
