@@ -151,7 +151,11 @@ describe('deadline and connection faults', () => {
     api.fail({ op: 'fetch', status: 503, times: Infinity });
     const { error, ms } = await timed(adapter.getUser(ada.id));
     assert.ok(error instanceof AdapterError, util.inspect(error));
-    assert.ok(['TIMEOUT', 'PARTNER_API'].includes(error.code), error.code);
+    // A wait that would pass the deadline is not started: the last answer
+    // (503) is the error. A retry sent just before the deadline ends in
+    // TIMEOUT instead. Either way the call gives up in time.
+    if (error.code === 'PARTNER_API') assert.equal(error.status, 503);
+    else assert.equal(error.code, 'TIMEOUT', error.message);
     assert.ok(ms <= 1100, `gave up after ${ms.toFixed(0)} ms`);
   });
 
