@@ -389,7 +389,6 @@ describe('hostile values one by one, in every position', () => {
   test('each hostile value as each argument of each method', async () => {
     const adapter = adapterOn(new MemoryStore());
     const values = hostileValues();
-    let n = 0;
     for (const name of Object.keys(adapter)) {
       for (const value of values) {
         await callSettles(adapter, name, [value]);
@@ -397,10 +396,8 @@ describe('hostile values one by one, in every position', () => {
         await callSettles(adapter, name, [
           { id: value, userId: value, email: value, token: value },
         ]);
-        n += 3;
       }
     }
-    assert.ok(n > 1000);
   });
 
   test('a JS store that returns hostile values is a STORE error or absent, never a crash', async () => {
