@@ -21,7 +21,7 @@ export declare class NativeAdapter {
    * record, a cached user); else a call id, whose envelope the outbox
    * hands to JS when it is ready.
    */
-  call(method: string, argsJson: string): string | number
+  call(method: AdapterMethod, argsJson: string): Settled
 }
 
 /** The native in-memory store. Values are JSON text. */
@@ -53,7 +53,7 @@ export declare class NativePartner {
    * `{ id, token, expiresAt }` (`expiresAt` a tagged date), or the call
    * id under which the outbox delivers it.
    */
-  createSession(userId: string, paramsJson: string): string | number
+  createSession(userId: string, paramsJson: string): Settled
 }
 
 /** The native Redis / Redis Cluster store. Values are JSON text. */
@@ -63,13 +63,16 @@ export declare class NativeRedisStore {
    * The envelope `{ ok }` / `{ error }` as JSON text, or the call id under
    * which the outbox delivers it.
    */
-  command(op: string, key: string, value?: string | undefined | null, ttlMs?: number | undefined | null): string | number
+  command(op: string, key: string, value?: string | undefined | null, ttlMs?: number | undefined | null): Settled
   /** Drops the connection; the next command reconnects. */
   close(): void
 }
 
+/** An Auth.js adapter method, by its name in Auth.js. */
+export type AdapterMethod = 'createUser' | 'getUser' | 'getUserByEmail' | 'getUserByAccount' | 'updateUser' | 'deleteUser' | 'linkAccount' | 'unlinkAccount' | 'getAccount' | 'createSession' | 'getSessionAndUser' | 'updateSession' | 'deleteSession' | 'createVerificationToken' | 'useVerificationToken' | 'createAuthenticator' | 'getAuthenticator' | 'listAuthenticatorsByUserId' | 'updateAuthenticatorCounter'
+
 /** The adapter methods, in Auth.js contract order. */
-export declare function adapterMethods(): Array<string>
+export declare function adapterMethods(): Array<AdapterMethod>
 
 /** One finished call, as JS takes it. */
 export interface Completion {
@@ -115,3 +118,11 @@ export interface OptionInfo {
  * for what is made from then on.
  */
 export declare function registerOutbox(onReady: () => void): NativeOutbox
+
+/**
+ * What a call that settles through the outbox answers: its envelope
+ * (`{"ok": value}` or `{"error": {code, message, ...}}` as JSON text) when
+ * the work completed without waiting, else the id of the `Completion` that
+ * will carry it.
+ */
+export type Settled = string | number

@@ -1,10 +1,10 @@
 //! The Auth.js adapter as JS sees it: built over one of the stores, then
 //! `call(method, argsJson)` per adapter method.
 
-use super::outbox::{outbox_of, Outbox};
+use super::outbox::{outbox_of, Outbox, Settled};
 use super::stores::{NativeMemoryStore, NativeRedisStore, StoreBridgeFn, TsfnBridge};
 use super::{config_error, envelope, guarded};
-use crate::adapter::{self, Adapter};
+use crate::adapter::{for_each_method, Adapter, Method};
 use crate::directory::{ContactClient, Directory};
 use crate::error::Error;
 use crate::options::{parse_adapter_options, AdapterConfig, DirectoryKind};
@@ -109,13 +109,13 @@ impl NativeAdapter {
     /// text at once when the work completes without waiting (a MemoryStore
     /// record, a cached user); else a call id, whose envelope the outbox
     /// hands to JS when it is ready.
-    #[napi(ts_return_type = "string | number")]
+    #[napi]
     pub fn call(
         &self,
         env: &Env,
-        method: String,
+        method: AdapterMethod,
         args_json: String,
-    ) -> napi::Result<Either<String, u32>> {
+    ) -> napi::Result<Settled> {
         let adapter = match &self.inner {
             Ok(adapter) => adapter.clone(),
             Err(unset) => return Ok(Either::A(envelope(Err(unset.clone())))),
@@ -125,14 +125,47 @@ impl NativeAdapter {
             guarded(async move {
                 let args: Vec<Value> = serde_json::from_str(&args_json)
                     .map_err(|_| Error::invalid("arguments are not serialisable"))?;
-                adapter.call(&method, &args).await
+                adapter.call(method.into(), &args).await
             }),
         ))
     }
 }
 
+/// `AdapterMethod`, the method names JS may pass to `call` (binding.d.ts
+/// lists them), made from the adapter's one list of methods.
+macro_rules! adapter_method_names {
+    ($($name:tt $variant:ident $method:ident,)*) => {
+        /// An Auth.js adapter method, by its name in Auth.js.
+        #[napi(string_enum)]
+        pub enum AdapterMethod {
+            $(#[napi(value = $name)] $variant,)*
+        }
+
+        impl From<AdapterMethod> for Method {
+            fn from(method: AdapterMethod) -> Self {
+                match method {
+                    $(AdapterMethod::$variant => Method::$variant,)*
+                }
+            }
+        }
+
+        impl From<Method> for AdapterMethod {
+            fn from(method: Method) -> Self {
+                match method {
+                    $(Method::$variant => AdapterMethod::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+for_each_method!(adapter_method_names);
+
 /// The adapter methods, in Auth.js contract order.
 #[napi]
-pub fn adapter_methods() -> Vec<String> {
-    adapter::METHODS.iter().map(|m| (*m).to_owned()).collect()
+pub fn adapter_methods() -> Vec<AdapterMethod> {
+    Method::ALL
+        .iter()
+        .map(|m| AdapterMethod::from(*m))
+        .collect()
 }

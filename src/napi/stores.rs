@@ -1,13 +1,13 @@
 //! The native stores as JS classes, and the bridge through which the core
 //! calls a store written in JS. Values are JSON text.
 
-use super::outbox::{outbox_of, Outbox};
+use super::outbox::{outbox_of, Outbox, Settled};
 use super::{config_error, guarded};
 use crate::error::Error;
 use crate::options::parse_redis_options;
 use crate::store::js::{BridgeFuture, JsStoreBridge, StoreCall};
 use crate::store::{MemoryStore, RedisStore};
-use napi::bindgen_prelude::{Either, Promise};
+use napi::bindgen_prelude::Promise;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi::{Env, Status};
 use napi_derive::napi;
@@ -102,7 +102,7 @@ impl NativeRedisStore {
 
     /// The envelope `{ ok }` / `{ error }` as JSON text, or the call id under
     /// which the outbox delivers it.
-    #[napi(ts_return_type = "string | number")]
+    #[napi]
     pub fn command(
         &self,
         env: &Env,
@@ -110,7 +110,7 @@ impl NativeRedisStore {
         key: String,
         value: Option<String>,
         ttl_ms: Option<f64>,
-    ) -> Either<String, u32> {
+    ) -> Settled {
         let store = self.inner.clone();
         let work = guarded(async move {
             Ok(match op.as_str() {
