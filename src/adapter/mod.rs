@@ -136,6 +136,13 @@ macro_rules! adapter_methods {
         impl Method {
             /// Every method, in contract order.
             pub const ALL: &[Method] = &[$(Method::$variant),*];
+
+            /// Its name in Auth.js.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Method::$variant => $name,)*
+                }
+            }
         }
 
         impl Adapter {
