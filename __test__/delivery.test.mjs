@@ -4,11 +4,12 @@
 // flight and not after, in the main thread and in worker threads alike.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { ChatBotKitPartnerAdapter, MemoryStore } from '../index.mjs';
 import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
+import { runScript } from './helpers/process.mjs';
 
 const INDEX = fileURLToPath(new URL('../index.mjs', import.meta.url));
 const PARTNER_CHILD = fileURLToPath(new URL('./fixtures/partner-child.mjs', import.meta.url));
@@ -109,19 +110,7 @@ describe('results of calls that wait', () => {
         const user = await adapter.getUser('usr_7');
         console.log('GOT ' + user.id);
       `;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
-      child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
-      const started = performance.now();
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      const [code, signal] = await new Promise((resolve) =>
-        child.on('close', (c, s) => resolve([c, s])),
-      );
-      clearTimeout(killer);
-      const ms = performance.now() - started;
+      const { code, signal, output, ms } = await runScript(script, { limitMs: 10_000 });
       // Exit code 13 would be Node's "unsettled top-level await": the process
       // ran out of things to wait for before the answer came.
       assert.equal(signal, null, `it did not exit by itself:\n${output}`);

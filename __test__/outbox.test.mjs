@@ -8,12 +8,13 @@
 // works next to the first.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { createChatBotKitSession, RedisStore } from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
 import { startRedis, redisTestOptions } from './helpers/redis.mjs';
+import { runScript } from './helpers/process.mjs';
 
 const INDEX = fileURLToPath(new URL('../index.mjs', import.meta.url));
 const INDEX_CJS = fileURLToPath(new URL('../index.js', import.meta.url));
@@ -63,23 +64,6 @@ function assertFewPerTurn(perTurn, n) {
   const most = Math.max(...perTurn);
   assert.ok(most <= 48, `${most} answers settled in one turn (${perTurn})`);
   assert.ok(perTurn.length >= n / 48, `only ${perTurn.length} turns for ${n} answers`);
-}
-
-/** Runs `script` (an ES module) in a fresh Node; gives its exit code, signal, output and time. */
-async function runScript(script) {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
-  child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
-  const started = performance.now();
-  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  const [code, signal] = await new Promise((resolve) =>
-    child.on('close', (c, s) => resolve([c, s])),
-  );
-  clearTimeout(killer);
-  return { code, signal, output, ms: performance.now() - started };
 }
 
 /** Runs `source` (CommonJS) in a worker thread; gives what it posted once it exited by itself. */

@@ -1,0 +1,22 @@
+import { spawn } from 'node:child_process';
+
+/**
+ * Runs `script` (an ES module) in a fresh Node; gives its exit code, signal,
+ * output and time. Killed after `limitMs`, so a process that never exits by
+ * itself shows as a signal, not a hung suite.
+ */
+export async function runScript(script, { limitMs = 15_000 } = {}) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
+  const started = performance.now();
+  const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  const [code, signal] = await new Promise((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
+  clearTimeout(killer);
+  return { code, signal, output, ms: performance.now() - started };
+}
