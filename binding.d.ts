@@ -5,13 +5,16 @@ export declare class NativeAdapter {
   static withMemoryStore(optionsJson: string, outbox: NativeOutbox, store: NativeMemoryStore): NativeAdapter
   static withRedisStore(optionsJson: string, outbox: NativeOutbox, store: NativeRedisStore): NativeAdapter
   /**
-   * `bridge({ op, key, value, px })` performs one store operation and
-   * resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
-   * which operations beyond get/set/del it serves; the `timeout` option
-   * bounds each call; `store_id` is the same for every adapter over one
-   * JS store object, so they share its locks.
+   * `bridge({ op, key, value, px })` performs one store operation (one
+   * of `storeOps()`, see `lib/kv/`) and resolves to text or null; the
+   * `timeout` option bounds each call.
    */
-  static withJsStore(optionsJson: string, outbox: NativeOutbox, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeId: number): NativeAdapter
+  static withJsStore(optionsJson: string, outbox: NativeOutbox, bridge: (call: JsStoreCall) => Promise<string | null>): NativeAdapter
+  /**
+   * The deadline of one store call, ms (the `timeout` option): a JS
+   * store's module holds a lock no longer.
+   */
+  get storeTimeoutMs(): number
   /** Whether the options set the secret (else every call reports it). */
   get hasSecret(): boolean
   /**
@@ -88,7 +91,10 @@ export interface Completion {
 /** Whether `DEBUG` asks for this package's log lines (read once, in Rust). */
 export declare function debugEnabled(): boolean
 
-/** One call from Rust into a JS store, as the JS bridge receives it. */
+/**
+ * One call from Rust into a JS store, as the JS bridge receives it: one
+ * of `storeOps()`, with its fields as `src/store/js.rs` describes them.
+ */
 export interface JsStoreCall {
   op: string
   key: string
@@ -111,4 +117,19 @@ export interface OptionInfo {
   default?: string | number | boolean | null
   /** An environment variable read before `default`. */
   env?: string
+}
+
+/** The operations every JS store module (`lib/kv/`) implements, by name. */
+export declare function storeOps(): Array<string>
+
+export declare function storeScripts(): StoreScripts
+
+/**
+ * The native RedisStore's Lua scripts, which the Redis client modules of
+ * `lib/kv/` run too (one text of each).
+ */
+export interface StoreScripts {
+  useToken: string
+  release: string
+  indexToSorted: string
 }

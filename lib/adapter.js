@@ -9,15 +9,8 @@ const {
 } = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
 const { encode, unwrap } = require('./codec.js');
-const {
-  MemoryStore,
-  RedisStore,
-  kNative,
-  kUnset,
-  toKeyValue,
-  storeBridge,
-  storeId,
-} = require('./stores.js');
+const { MemoryStore, RedisStore, kNative, kUnset } = require('./stores.js');
+const { kvFor, storeBridge } = require('./kv/index.js');
 const { nativeOutbox, result } = require('./outbox.js');
 
 // DEBUG=nextauth-chatbotkit logs one line per adapter call: the method, its
@@ -91,15 +84,14 @@ function nativeAdapter(picked, store, storeUnset) {
     }
     if (isExactly(store, RedisStore))
       return NativeAdapter.withRedisStore(json, outbox, store[kNative]);
-    const kv = toKeyValue(store);
-    return NativeAdapter.withJsStore(
+    let kv;
+    const native = NativeAdapter.withJsStore(
       json,
       outbox,
-      storeBridge(kv),
-      typeof kv.getdel === 'function',
-      kv.sets !== undefined,
-      storeId(store),
+      storeBridge(() => kv.ops),
     );
+    kv = kvFor(store, { timeout: native.storeTimeoutMs });
+    return native;
   } catch (e) {
     if (e instanceof AdapterError) throw e;
     throw new AdapterError('CONFIG', messageOf(e));

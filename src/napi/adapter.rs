@@ -9,7 +9,7 @@ use crate::directory::{ContactClient, Directory};
 use crate::error::Error;
 use crate::options::{parse_adapter_options, AdapterConfig, DirectoryKind};
 use crate::partner::PartnerClient;
-use crate::store::{self, JsStore, Store};
+use crate::store::{JsStore, Store};
 use napi::bindgen_prelude::{within_runtime_if_available, Either};
 use napi::Env;
 use napi_derive::napi;
@@ -23,6 +23,8 @@ pub struct NativeAdapter {
     /// `Err`: the secret is unset, and every call says so.
     inner: Result<Arc<Adapter>, Error>,
     outbox: Arc<Outbox>,
+    /// The deadline of one store call (the `timeout` option).
+    store_timeout: std::time::Duration,
 }
 
 /// `store` makes the store once the options are read.
@@ -36,9 +38,11 @@ fn build_adapter(
         return Ok(NativeAdapter {
             inner: Err(unset),
             outbox: outbox.inner.clone(),
+            store_timeout: config.partner.timeout,
         });
     }
     let store = store(&config);
+    let store_timeout = config.partner.timeout;
     let client = PartnerClient::new(config.partner).map_err(config_error)?;
     let directory = match config.directory {
         DirectoryKind::Partner => Directory::Partner(client),
@@ -47,6 +51,7 @@ fn build_adapter(
     Ok(NativeAdapter {
         inner: Ok(Arc::new(Adapter::new(directory, store, config.settings))),
         outbox: outbox.inner.clone(),
+        store_timeout,
     })
 }
 
@@ -72,33 +77,29 @@ impl NativeAdapter {
         build_adapter(&options_json, outbox, |_| Store::Redis(store.inner.clone()))
     }
 
-    /// `bridge({ op, key, value, px })` performs one store operation and
-    /// resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
-    /// which operations beyond get/set/del it serves; the `timeout` option
-    /// bounds each call; `store_id` is the same for every adapter over one
-    /// JS store object, so they share its locks.
+    /// `bridge({ op, key, value, px })` performs one store operation (one
+    /// of `storeOps()`, see `lib/kv/`) and resolves to text or null; the
+    /// `timeout` option bounds each call.
     #[napi(factory)]
     pub fn with_js_store(
         options_json: String,
         outbox: &NativeOutbox,
         #[napi(ts_arg_type = "(call: JsStoreCall) => Promise<string | null>")]
         bridge: StoreBridgeFn,
-        has_getdel: bool,
-        has_redis_sets: bool,
-        store_id: f64,
     ) -> napi::Result<Self> {
-        let capabilities = store::Capabilities {
-            getdel: has_getdel,
-            redis_sets: has_redis_sets,
-        };
         build_adapter(&options_json, outbox, |config| {
             Store::Js(Arc::new(JsStore::new(
                 Box::new(TsfnBridge(Arc::new(bridge))),
-                capabilities,
                 config.partner.timeout,
-                store_id as u64,
             )))
         })
+    }
+
+    /// The deadline of one store call, ms (the `timeout` option): a JS
+    /// store's module holds a lock no longer.
+    #[napi(getter)]
+    pub fn store_timeout_ms(&self) -> u32 {
+        u32::try_from(self.store_timeout.as_millis()).unwrap_or(u32::MAX)
     }
 
     /// Whether the options set the secret (else every call reports it).

@@ -4,7 +4,8 @@
 use super::{config_error, guarded};
 use crate::error::Error;
 use crate::options::parse_redis_options;
-use crate::store::js::{BridgeFuture, JsStoreBridge, StoreCall};
+use crate::store::js::{BridgeFuture, JsStoreBridge, StoreCall, StoreOp};
+use crate::store::redis::{INDEX_TO_SORTED_LUA, RELEASE_LUA, USE_TOKEN_LUA};
 use crate::store::{MemoryStore, RedisStore};
 use napi::bindgen_prelude::Promise;
 use napi::threadsafe_function::ThreadsafeFunction;
@@ -132,13 +133,38 @@ impl NativeRedisStore {
     }
 }
 
-/// One call from Rust into a JS store, as the JS bridge receives it.
+/// One call from Rust into a JS store, as the JS bridge receives it: one
+/// of `storeOps()`, with its fields as `src/store/js.rs` describes them.
 #[napi(object)]
 pub struct JsStoreCall {
     pub op: String,
     pub key: String,
     pub value: Option<String>,
     pub px: Option<f64>,
+}
+
+/// The operations every JS store module (`lib/kv/`) implements, by name.
+#[napi]
+pub fn store_ops() -> Vec<&'static str> {
+    StoreOp::ALL.iter().map(|op| op.name()).collect()
+}
+
+/// The native RedisStore's Lua scripts, which the Redis client modules of
+/// `lib/kv/` run too (one text of each).
+#[napi(object, object_to_js = true, object_from_js = false)]
+pub struct StoreScripts {
+    pub use_token: &'static str,
+    pub release: &'static str,
+    pub index_to_sorted: &'static str,
+}
+
+#[napi]
+pub fn store_scripts() -> StoreScripts {
+    StoreScripts {
+        use_token: USE_TOKEN_LUA,
+        release: RELEASE_LUA,
+        index_to_sorted: INDEX_TO_SORTED_LUA,
+    }
 }
 
 /// Weak, so an idle process exits; not callee-handled, and always called
@@ -157,7 +183,7 @@ impl JsStoreBridge for TsfnBridge {
                 op: call.op.name().to_owned(),
                 key: call.key,
                 value: call.value,
-                px: call.ttl_ms.map(|ms| ms as f64),
+                px: call.px.map(|ms| ms as f64),
             };
             let promise = f.call_async_catch(js).await.map_err(|e| e.reason)?;
             promise.await.map_err(|e| e.reason)
