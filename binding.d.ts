@@ -5,11 +5,11 @@ export declare class NativeAdapter {
   static withMemoryStore(optionsJson: string, outbox: NativeOutbox, store: NativeMemoryStore): NativeAdapter
   static withRedisStore(optionsJson: string, outbox: NativeOutbox, store: NativeRedisStore): NativeAdapter
   /**
-   * `bridge({ op, key, value, px })` performs one store operation (one
-   * of `storeOps()`, see `lib/kv/`) and resolves to text or null; the
-   * `timeout` option bounds each call.
+   * An adapter over a store written in JS: its calls answer with store
+   * steps that `lib/kv/` runs and hands back (`resume`); the `timeout`
+   * option bounds each step.
    */
-  static withJsStore(optionsJson: string, outbox: NativeOutbox, bridge: (call: JsStoreCall) => Promise<string | null>): NativeAdapter
+  static withJsStore(optionsJson: string, outbox: NativeOutbox): NativeAdapter
   /**
    * The deadline of one store call, ms (the `timeout` option): a JS
    * store's module holds a lock no longer.
@@ -22,7 +22,8 @@ export declare class NativeAdapter {
    * Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
    * text at once when the work completes without waiting (a MemoryStore
    * record, a cached user); else a call id, whose envelope the adapter's
-   * outbox hands to JS when it is ready.
+   * outbox hands to JS when it is ready. Over a JS store, the call is
+   * driven on the JS thread (`driven.rs`) and may answer a store step.
    *
    * The work is polled once here, on the JS thread, before anything is
    * handed to tokio: work that never waits then costs no thread hop in
@@ -30,7 +31,16 @@ export declare class NativeAdapter {
    * request. A future may move to another executor between polls; tokio
    * polls a spawned task at once, so it registers its real waker.
    */
-  call(method: string, argsJson: string): string | number
+  call(method: string, argsJson: string): string | number | StoreStep
+  /**
+   * Hands a driven call the outcome of its store step `seq` (the text,
+   * or the JS error's message) and polls it on.
+   */
+  resume(id: number, seq: number, value?: string | undefined | null, error?: string | undefined | null): string | number | StoreStep
+  /** Polls a driven call the outbox said was woken. */
+  poll(id: number): string | number | StoreStep
+  /** Driven calls in progress (for tests: none is left behind). */
+  get callsInProgress(): number
 }
 
 /** The native in-memory store. Values are JSON text. */
@@ -82,25 +92,17 @@ export declare class NativeRedisStore {
 /** The adapter methods, in Auth.js contract order. */
 export declare function adapterMethods(): Array<string>
 
-/** One finished call, as JS takes it. */
+/**
+ * One finished call, as JS takes it; without an envelope, a driven call
+ * (`driven.rs`) that was woken and wants polling.
+ */
 export interface Completion {
   id: number
-  envelope: string
+  envelope?: string
 }
 
 /** Whether `DEBUG` asks for this package's log lines (read once, in Rust). */
 export declare function debugEnabled(): boolean
-
-/**
- * One call from Rust into a JS store, as the JS bridge receives it: one
- * of `storeOps()`, with its fields as `src/store/js.rs` describes them.
- */
-export interface JsStoreCall {
-  op: string
-  key: string
-  value?: string
-  px?: number
-}
 
 /** Every option users set, with its default; the one definition is in Rust. */
 export declare function optionDefaults(): Array<OptionInfo>
@@ -132,4 +134,18 @@ export interface StoreScripts {
   useToken: string
   release: string
   indexToSorted: string
+}
+
+/**
+ * A store operation a call waits for, as JS runs it (`lib/kv/`), with the
+ * call's `id` and the step's `seq` to hand back to `resume`.
+ */
+export interface StoreStep {
+  id: number
+  seq: number
+  /** One of `storeOps()`; the fields below as `src/store/js.rs` says. */
+  op: string
+  key: string
+  value?: string
+  px?: number
 }

@@ -10,8 +10,9 @@ const {
 const { AdapterError, messageOf } = require('./errors.js');
 const { encode, unwrap } = require('./codec.js');
 const { MemoryStore, RedisStore, kNative, kUnset } = require('./stores.js');
-const { kvFor, storeBridge } = require('./kv/index.js');
+const { kvFor } = require('./kv/index.js');
 const { nativeOutbox, result } = require('./outbox.js');
+const { drive } = require('./kv/drive.js');
 
 // DEBUG=nextauth-chatbotkit logs one line per adapter call: the method, its
 // outcome and its time. Arguments and results are never logged.
@@ -76,22 +77,19 @@ function nativeAdapter(picked, store, storeUnset) {
   const json = optionsJson(picked);
   try {
     const outbox = nativeOutbox();
-    if (storeUnset) return NativeAdapter.withMemoryStore(json, outbox, new NativeMemoryStore());
+    if (storeUnset) {
+      return { native: NativeAdapter.withMemoryStore(json, outbox, new NativeMemoryStore()) };
+    }
     // Only the classes themselves go straight to Rust: a subclass's own
     // get/set/del must be the ones called.
     if (isExactly(store, MemoryStore)) {
-      return NativeAdapter.withMemoryStore(json, outbox, store[kNative]);
+      return { native: NativeAdapter.withMemoryStore(json, outbox, store[kNative]) };
     }
-    if (isExactly(store, RedisStore))
-      return NativeAdapter.withRedisStore(json, outbox, store[kNative]);
-    let kv;
-    const native = NativeAdapter.withJsStore(
-      json,
-      outbox,
-      storeBridge(() => kv.ops),
-    );
-    kv = kvFor(store, { timeout: native.storeTimeoutMs });
-    return native;
+    if (isExactly(store, RedisStore)) {
+      return { native: NativeAdapter.withRedisStore(json, outbox, store[kNative]) };
+    }
+    const native = NativeAdapter.withJsStore(json, outbox);
+    return { native, ops: kvFor(store, { timeout: native.storeTimeoutMs }).ops };
   } catch (e) {
     if (e instanceof AdapterError) throw e;
     throw new AdapterError('CONFIG', messageOf(e));
@@ -112,7 +110,7 @@ function adapterFor(options, directory) {
   const picked = pickNativeOptions(options);
   picked.directory = directory;
   const storeUnset = options.store instanceof RedisStore ? options.store[kUnset] : undefined;
-  const native = nativeAdapter(picked, options.store, storeUnset);
+  const { native, ops } = nativeAdapter(picked, options.store, storeUnset);
   // An unset secret is reported by the native adapter itself, and first.
   const unset = storeUnset && native.hasSecret ? storeUnset : null;
   const adapter = {};
@@ -128,9 +126,12 @@ function adapterFor(options, directory) {
           `${name}: the arguments cannot be serialised (${messageOf(e)})`,
         );
       }
-      // Text when the work finished without waiting, else the call's id.
-      const done = native.call(name, json);
-      return unwrap(typeof done === 'string' ? done : await result(done));
+      // Text when the work finished without waiting; else the call's id
+      // (the outbox hands over its envelope), or, over a JS store, a store
+      // step to run (see kv/drive.js).
+      const answer = native.call(name, json);
+      if (typeof answer === 'string') return unwrap(answer);
+      return unwrap(ops ? await drive(native, ops, answer) : await result(answer));
     };
     adapter[name] = !debug
       ? call

@@ -51,9 +51,21 @@ function nativeOutbox() {
   return outbox;
 }
 
-/** The envelope text of the pending call `id`. */
+/**
+ * The envelope text of the pending call `id`; null when a call driven on the
+ * JS thread (src/napi/driven.rs) was woken and wants polling.
+ */
 function result(id) {
   return new Promise((resolve) => waiting.set(id, resolve));
 }
 
-module.exports = { nativeOutbox, result };
+/** Calls `woken()` if the outbox says the driven call `id` wants polling. */
+function whenWoken(id, woken) {
+  waiting.set(id, woken);
+}
+
+function forget(id) {
+  waiting.delete(id);
+}
+
+module.exports = { nativeOutbox, result, whenWoken, forget };

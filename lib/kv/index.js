@@ -4,7 +4,8 @@
 // locks of each store object. Every module exposes each operation the
 // native core's store needs (`storeOps()`, defined in src/store/js.rs) as
 // one function of a step `{ op, key, value, px }` that resolves to text or
-// null: the core makes ONE call per operation, whatever the store.
+// null: the core makes ONE call per operation, whatever the store, and
+// drive.js runs it on the JS thread.
 //
 // - ioredis.js: an ioredis client (commands, MULTI, Lua scripts);
 // - node-redis.js: a node-redis client (the same);
@@ -12,7 +13,7 @@
 //   Upstash / Vercel KV), sets, indexes and counters built in JS.
 
 const { MemoryStore, RedisStore } = require('../stores.js');
-const { AdapterError, messageOf } = require('../errors.js');
+const { AdapterError } = require('../errors.js');
 const { Locks } = require('./locks.js');
 const { isIoRedis, ioredisKv } = require('./ioredis.js');
 const { isNodeRedis, nodeRedisKv } = require('./node-redis.js');
@@ -75,19 +76,4 @@ function kvFor(store, { timeout }) {
   return { kind: 'plain', ops };
 }
 
-/**
- * The function the native core calls for each store operation. It never
- * lets a non-Error escape: whatever the store throws becomes an Error whose
- * message Rust redacts and turns into a STORE error.
- */
-function storeBridge(opsOf) {
-  return async function bridge(call) {
-    try {
-      return await opsOf()[call.op](call);
-    } catch (e) {
-      throw new Error(messageOf(e));
-    }
-  };
-}
-
-module.exports = { kvFor, locksOf, storeBridge };
+module.exports = { kvFor, locksOf };

@@ -1,16 +1,17 @@
 //! The Auth.js adapter as JS sees it: built over one of the stores, then
 //! `call(method, argsJson)` per adapter method.
 
+use super::driven::{DrivenBridge, Driver, StoreStep, Turn};
 use super::outbox::{NativeOutbox, Outbox};
-use super::stores::{NativeMemoryStore, NativeRedisStore, StoreBridgeFn, TsfnBridge};
-use super::{config_error, envelope, guarded};
+use super::stores::{NativeMemoryStore, NativeRedisStore};
+use super::{config_error, envelope, guarded, internal_error};
 use crate::adapter::{self, Adapter};
 use crate::directory::{ContactClient, Directory};
 use crate::error::Error;
 use crate::options::{parse_adapter_options, AdapterConfig, DirectoryKind};
 use crate::partner::PartnerClient;
 use crate::store::{JsStore, Store};
-use napi::bindgen_prelude::{within_runtime_if_available, Either};
+use napi::bindgen_prelude::{within_runtime_if_available, Either3};
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
@@ -23,9 +24,15 @@ pub struct NativeAdapter {
     /// `Err`: the secret is unset, and every call says so.
     inner: Result<Arc<Adapter>, Error>,
     outbox: Arc<Outbox>,
+    /// Over a JS store: the calls in progress, driven on the JS thread.
+    driver: Option<Driver<Outbox>>,
     /// The deadline of one store call (the `timeout` option).
     store_timeout: std::time::Duration,
 }
+
+/// A turn of a call as JS receives it: the envelope text (done), a call id
+/// (the outbox will say when there is more), or a store step to run.
+type Answer = Either3<String, u32, StoreStep>;
 
 /// `store` makes the store once the options are read.
 fn build_adapter(
@@ -38,10 +45,12 @@ fn build_adapter(
         return Ok(NativeAdapter {
             inner: Err(unset),
             outbox: outbox.inner.clone(),
+            driver: None,
             store_timeout: config.partner.timeout,
         });
     }
     let store = store(&config);
+    let driver = matches!(store, Store::Js(_)).then(|| Driver::new(outbox.inner.clone()));
     let store_timeout = config.partner.timeout;
     let client = PartnerClient::new(config.partner).map_err(config_error)?;
     let directory = match config.directory {
@@ -51,6 +60,7 @@ fn build_adapter(
     Ok(NativeAdapter {
         inner: Ok(Arc::new(Adapter::new(directory, store, config.settings))),
         outbox: outbox.inner.clone(),
+        driver,
         store_timeout,
     })
 }
@@ -77,19 +87,14 @@ impl NativeAdapter {
         build_adapter(&options_json, outbox, |_| Store::Redis(store.inner.clone()))
     }
 
-    /// `bridge({ op, key, value, px })` performs one store operation (one
-    /// of `storeOps()`, see `lib/kv/`) and resolves to text or null; the
-    /// `timeout` option bounds each call.
+    /// An adapter over a store written in JS: its calls answer with store
+    /// steps that `lib/kv/` runs and hands back (`resume`); the `timeout`
+    /// option bounds each step.
     #[napi(factory)]
-    pub fn with_js_store(
-        options_json: String,
-        outbox: &NativeOutbox,
-        #[napi(ts_arg_type = "(call: JsStoreCall) => Promise<string | null>")]
-        bridge: StoreBridgeFn,
-    ) -> napi::Result<Self> {
+    pub fn with_js_store(options_json: String, outbox: &NativeOutbox) -> napi::Result<Self> {
         build_adapter(&options_json, outbox, |config| {
             Store::Js(Arc::new(JsStore::new(
-                Box::new(TsfnBridge(Arc::new(bridge))),
+                Box::new(DrivenBridge),
                 config.partner.timeout,
             )))
         })
@@ -112,38 +117,96 @@ impl NativeAdapter {
     /// Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
     /// text at once when the work completes without waiting (a MemoryStore
     /// record, a cached user); else a call id, whose envelope the adapter's
-    /// outbox hands to JS when it is ready.
+    /// outbox hands to JS when it is ready. Over a JS store, the call is
+    /// driven on the JS thread (`driven.rs`) and may answer a store step.
     ///
     /// The work is polled once here, on the JS thread, before anything is
     /// handed to tokio: work that never waits then costs no thread hop in
     /// either direction, and work that does wait has already sent its first
     /// request. A future may move to another executor between polls; tokio
     /// polls a spawned task at once, so it registers its real waker.
-    #[napi(ts_return_type = "string | number")]
-    pub fn call(
-        &self,
-        env: &Env,
-        method: String,
-        args_json: String,
-    ) -> napi::Result<Either<String, u32>> {
+    #[napi(ts_return_type = "string | number | StoreStep")]
+    pub fn call(&self, env: &Env, method: String, args_json: String) -> napi::Result<Answer> {
         let adapter = match &self.inner {
             Ok(adapter) => adapter.clone(),
-            Err(unset) => return Ok(Either::A(envelope(Err(unset.clone())))),
+            Err(unset) => return Ok(Either3::A(envelope(Err(unset.clone())))),
         };
-        let mut work = Box::pin(guarded(async move {
+        let work = guarded(async move {
             let args: Vec<Value> = serde_json::from_str(&args_json)
                 .map_err(|_| Error::invalid("arguments are not serialisable"))?;
             adapter.call(&method, &args).await
-        }));
+        });
+        if let Some(driver) = &self.driver {
+            let id = self.outbox.open(env);
+            return Ok(self.answer(env, driver.start(id, work)));
+        }
+        let mut work = Box::pin(work);
         let mut cx = Context::from_waker(Waker::noop());
         match within_runtime_if_available(|| work.as_mut().poll(&mut cx)) {
-            Poll::Ready(envelope) => Ok(Either::A(envelope)),
+            Poll::Ready(envelope) => Ok(Either3::A(envelope)),
             Poll::Pending => {
                 let outbox = self.outbox.clone();
                 let id = outbox.open(env);
                 napi::bindgen_prelude::spawn(async move { outbox.deliver(id, work.await) });
-                Ok(Either::B(id))
+                Ok(Either3::B(id))
             }
+        }
+    }
+
+    /// Hands a driven call the outcome of its store step `seq` (the text,
+    /// or the JS error's message) and polls it on.
+    #[napi(ts_return_type = "string | number | StoreStep")]
+    pub fn resume(
+        &self,
+        env: &Env,
+        id: u32,
+        seq: u32,
+        value: Option<String>,
+        error: Option<String>,
+    ) -> Answer {
+        let outcome = match error {
+            Some(message) => Err(message),
+            None => Ok(value),
+        };
+        let turn = self
+            .driver
+            .as_ref()
+            .and_then(|d| d.resume(id, seq, outcome));
+        self.answer_or_lost(env, turn)
+    }
+
+    /// Polls a driven call the outbox said was woken.
+    #[napi(ts_return_type = "string | number | StoreStep")]
+    pub fn poll(&self, env: &Env, id: u32) -> Answer {
+        let turn = self.driver.as_ref().and_then(|d| d.poll(id));
+        self.answer_or_lost(env, turn)
+    }
+
+    /// Driven calls in progress (for tests: none is left behind).
+    #[napi(getter)]
+    pub fn calls_in_progress(&self) -> u32 {
+        self.driver.as_ref().map_or(0, |d| d.len() as u32)
+    }
+}
+
+impl NativeAdapter {
+    fn answer(&self, env: &Env, turn: Turn) -> Answer {
+        match turn {
+            Turn::Done(envelope) => {
+                self.outbox.close(env);
+                Either3::A(envelope)
+            }
+            Turn::Waiting(id) => Either3::B(id),
+            Turn::Step(step) => Either3::C(step),
+        }
+    }
+
+    /// A call id this adapter does not know: the wrapper's own bug, answered
+    /// as one rather than left hanging.
+    fn answer_or_lost(&self, env: &Env, turn: Option<Turn>) -> Answer {
+        match turn {
+            Some(turn) => self.answer(env, turn),
+            None => Either3::A(internal_error()),
         }
     }
 }

@@ -19,11 +19,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// while calls are in flight, like the promise of any pending I/O.
 type ReadyFn = ThreadsafeFunction<(), (), (), Status, false, true>;
 
-/// One finished call, as JS takes it.
+/// One finished call, as JS takes it; without an envelope, a driven call
+/// (`driven.rs`) that was woken and wants polling.
 #[napi(object)]
 pub struct Completion {
     pub id: u32,
-    pub envelope: String,
+    pub envelope: Option<String>,
 }
 
 struct State {
@@ -69,8 +70,26 @@ impl Outbox {
     /// Queues a result; from any thread. Signals JS only if it is not
     /// already going to look.
     pub fn deliver(&self, id: u32, envelope: String) {
+        self.push(Completion {
+            id,
+            envelope: Some(envelope),
+        });
+    }
+
+    /// A call that is over without a delivery (a driven call's envelope
+    /// goes straight back to JS); on the JS thread.
+    pub fn close(&self, env: &Env) {
         let mut state = self.state();
-        state.ready.push_back(Completion { id, envelope });
+        state.in_flight = state.in_flight.saturating_sub(1);
+        if state.in_flight == 0 {
+            #[allow(deprecated)]
+            let _ = state.on_ready.unref(env);
+        }
+    }
+
+    fn push(&self, completion: Completion) {
+        let mut state = self.state();
+        state.ready.push_back(completion);
         if !state.signalled {
             state.signalled = true;
             // Closing (the environment is being torn down) is not an error
@@ -88,9 +107,10 @@ impl Outbox {
         if state.ready.is_empty() {
             state.signalled = false;
         }
-        let n = u32::try_from(taken.len()).unwrap_or(u32::MAX);
+        let ended = taken.iter().filter(|c| c.envelope.is_some()).count();
+        let n = u32::try_from(ended).unwrap_or(u32::MAX);
         state.in_flight = state.in_flight.saturating_sub(n);
-        if state.in_flight == 0 {
+        if n > 0 && state.in_flight == 0 {
             #[allow(deprecated)]
             let _ = state.on_ready.unref(env);
         }
@@ -128,5 +148,11 @@ impl NativeOutbox {
     #[napi]
     pub fn take(&self, env: &Env, max: u32) -> Vec<Completion> {
         self.inner.take(env, max.max(1) as usize)
+    }
+}
+
+impl super::driven::Announce for Outbox {
+    fn woken(&self, id: u32) {
+        self.push(Completion { id, envelope: None });
     }
 }
