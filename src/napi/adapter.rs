@@ -185,7 +185,7 @@ impl NativeAdapter {
     /// Driven calls in progress (for tests: none is left behind).
     #[napi(getter)]
     pub fn calls_in_progress(&self) -> u32 {
-        self.driver.as_ref().map_or(0, |d| d.len() as u32)
+        self.driver.as_ref().map_or(0, |d| d.in_progress() as u32)
     }
 }
 

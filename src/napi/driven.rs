@@ -239,7 +239,7 @@ impl<A: Announce> Driver<A> {
     }
 
     /// Calls in progress (for tests and leak checks).
-    pub fn len(&self) -> usize {
+    pub fn in_progress(&self) -> usize {
         self.calls().len()
     }
 
@@ -336,7 +336,7 @@ mod tests {
             Some(Turn::Done(envelope)) => assert_eq!(envelope, "got 1"),
             _ => panic!("not done"),
         }
-        assert_eq!(driver.len(), 0, "no call state left");
+        assert_eq!(driver.in_progress(), 0, "no call state left");
     }
 
     #[test]
@@ -378,7 +378,7 @@ mod tests {
             driver.resume(3, first.seq, Ok(None)).is_none(),
             "the call is gone"
         );
-        assert_eq!(driver.len(), 0);
+        assert_eq!(driver.in_progress(), 0);
     }
 
     #[test]
