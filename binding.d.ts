@@ -133,7 +133,7 @@ export declare function storeScripts(): StoreScripts
 export interface StoreScripts {
   useToken: string
   release: string
-  indexToSorted: string
+  write: string
 }
 
 /**

@@ -102,7 +102,7 @@ describe('one client call per core store operation', redisTestOptions(), () => {
       set: 'set',
       getdel: 'getdel',
       indexMembers: 'zrange',
-      write: 'multi',
+      write: 'evalsha',
       useToken: 'evalsha',
       acquire: 'set',
       release: 'evalsha',
@@ -112,7 +112,7 @@ describe('one client call per core store operation', redisTestOptions(), () => {
       set: 'set',
       getdel: 'getDel',
       indexMembers: 'zRange',
-      write: 'multi',
+      write: 'evalSha',
       useToken: 'evalSha',
       acquire: 'set',
       release: 'evalSha',
@@ -164,6 +164,7 @@ describe('one client call per core store operation', redisTestOptions(), () => {
         // The first use of a script on a server is EVALSHA, then EVAL (NOSCRIPT): once.
         const first = await clientCalls(adapter, calls, `first-${kind}@example.com`);
         assert.deepEqual(first.createUser, [call.acquire, call.release, 'eval']);
+        assert.deepEqual(first.createVerificationToken, [call.write, 'eval']);
         assert.deepEqual(first.useVerificationToken, [call.useToken, 'eval']);
         assert.deepEqual(await clientCalls(adapter, calls, `${kind}@example.com`), expected);
       } finally {

@@ -1,32 +1,23 @@
 'use strict';
 
 // An ioredis client (or ioredis Cluster) as the store: each operation is one
-// client call — a command, one MULTI, or one of the native RedisStore's Lua
-// scripts by EVALSHA — so it is as atomic as on RedisStore. Values are the
-// JSON text Rust sends, stored as they are.
+// client call — a command or a Lua script by EVALSHA (a batch of changes
+// too: an EVALSHA costs the client far less than a MULTI) — so it is as
+// atomic as on RedisStore. Values are the JSON text Rust sends, stored as
+// they are.
 
 const {
   SCRIPTS,
   isNoScript,
   isWrongType,
   groups,
-  indexKeys,
+  writeArgs,
   membersText,
 } = require('./redis-common.js');
 
 /** Whether `client` is an ioredis client. */
 function isIoRedis(client) {
   return typeof client.pipeline === 'function' && typeof client.defineCommand === 'function';
-}
-
-/** Runs an ioredis MULTI and returns its replies, throwing the first error. */
-async function exec(multi) {
-  const replies = await multi.exec();
-  if (replies === null) throw new Error('the transaction was aborted');
-  return replies.map(([error, reply]) => {
-    if (error) throw error;
-    return reply;
-  });
 }
 
 function ioredisKv(client) {
@@ -40,41 +31,6 @@ function ioredisKv(client) {
     } catch (e) {
       if (!isNoScript(e)) throw e;
       return client.eval(text, keys.length, ...keys, ...args);
-    }
-  }
-
-  function queue(multi, change, now) {
-    const { op, key, member, px } = change;
-    if (op === 'set') {
-      if (px == null) multi.set(key, change.value);
-      else multi.set(key, change.value, 'PX', px);
-    } else if (op === 'del') multi.del(key);
-    else if (op === 'setAdd') {
-      multi.sadd(key, member);
-      if (px != null) multi.pexpire(key, px);
-    } else if (op === 'setRemove') multi.srem(key, member);
-    else if (op === 'indexAdd') {
-      multi.zadd(key, change.expires ?? '+inf', member);
-      multi.zremrangebyscore(key, '-inf', now);
-    } else if (op === 'indexRemove') multi.zrem(key, member);
-    else throw new Error(`unknown change ${op}`);
-  }
-
-  async function writeGroup(group) {
-    const run = () => {
-      const multi = client.multi();
-      const now = Date.now();
-      for (const change of group) queue(multi, change, now);
-      return exec(multi);
-    };
-    try {
-      await run();
-    } catch (e) {
-      if (!isWrongType(e)) throw e;
-      // A per-user index from an earlier version (a plain set): converted,
-      // then the batch again (every change in it is repeatable).
-      for (const key of indexKeys(group)) await script(SCRIPTS.indexToSorted, [key], []);
-      await run();
     }
   }
 
@@ -100,7 +56,8 @@ function ioredisKv(client) {
     },
     write: async ({ value }) => {
       for (const group of groups(JSON.parse(value), client.isCluster === true)) {
-        await writeGroup(group);
+        const { keys, args } = writeArgs(group);
+        await script(SCRIPTS.write, keys, args);
       }
       return null;
     },

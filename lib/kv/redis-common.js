@@ -1,8 +1,8 @@
 'use strict';
 
-// What the two Redis client modules share: the Lua scripts (the native
-// RedisStore's own, from Rust, so there is one text of each), how a batch
-// of changes becomes commands, and the cluster grouping.
+// What the two Redis client modules share: the Lua scripts (from Rust, next
+// to the native RedisStore's, so there is one text of each), how a batch of
+// changes becomes the write script's arguments, and the cluster grouping.
 
 const { createHash } = require('node:crypto');
 const { storeScripts } = require('../../binding.js');
@@ -53,9 +53,24 @@ function groups(batch, cluster) {
   return [...byTag.values()];
 }
 
-/** The per-user index keys of a batch (an earlier version's plain set may need converting). */
-function indexKeys(batch) {
-  return batch.filter((c) => c.op === 'indexAdd' || c.op === 'indexRemove').map((c) => c.key);
+/**
+ * A group of changes as the write script's KEYS and ARGV (see WRITE_LUA in
+ * src/store/redis.rs): now, then per change its kind and arguments.
+ */
+function writeArgs(group) {
+  const keys = [];
+  const args = [String(Date.now())];
+  for (const change of group) {
+    const { op, key } = change;
+    keys.push(key);
+    args.push(op);
+    if (op === 'set') args.push(change.value, change.px == null ? '' : String(change.px));
+    else if (op === 'setAdd') args.push(change.member, change.px == null ? '' : String(change.px));
+    else if (op === 'indexAdd') {
+      args.push(change.member, change.expires == null ? '' : String(change.expires));
+    } else if (op === 'setRemove' || op === 'indexRemove') args.push(change.member);
+  }
+  return { keys, args };
 }
 
 /** The members of a set or index as Rust reads them. */
@@ -63,4 +78,4 @@ function membersText(members) {
   return JSON.stringify(members ?? []);
 }
 
-module.exports = { SCRIPTS, isNoScript, isWrongType, groups, indexKeys, membersText };
+module.exports = { SCRIPTS, isNoScript, isWrongType, groups, writeArgs, membersText };

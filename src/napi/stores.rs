@@ -5,7 +5,7 @@ use super::{config_error, guarded};
 use crate::error::Error;
 use crate::options::parse_redis_options;
 use crate::store::js::StoreOp;
-use crate::store::redis::{INDEX_TO_SORTED_LUA, RELEASE_LUA, USE_TOKEN_LUA};
+use crate::store::redis::{RELEASE_LUA, USE_TOKEN_LUA, WRITE_LUA};
 use crate::store::{MemoryStore, RedisStore};
 use napi_derive::napi;
 use serde_json::{json, Value};
@@ -142,7 +142,7 @@ pub fn store_ops() -> Vec<&'static str> {
 pub struct StoreScripts {
     pub use_token: &'static str,
     pub release: &'static str,
-    pub index_to_sorted: &'static str,
+    pub write: &'static str,
 }
 
 #[napi]
@@ -150,6 +150,6 @@ pub fn store_scripts() -> StoreScripts {
     StoreScripts {
         use_token: USE_TOKEN_LUA,
         release: RELEASE_LUA,
-        index_to_sorted: INDEX_TO_SORTED_LUA,
+        write: WRITE_LUA,
     }
 }

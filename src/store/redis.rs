@@ -103,6 +103,55 @@ return false
 static USE_TOKEN: std::sync::LazyLock<redis::Script> =
     std::sync::LazyLock::new(|| redis::Script::new(USE_TOKEN_LUA));
 
+/// A batch of changes in one step, for the Redis clients of `lib/kv/` (one
+/// EVALSHA costs a JS client far less than a MULTI of several commands).
+/// KEYS: the key of each change, in order; ARGV: now (epoch ms), then per
+/// change its kind and arguments: `set` value px, `del`, `setAdd` member px,
+/// `setRemove` member, `indexAdd` member expires, `indexRemove` member (an
+/// empty px or expires: none). An index an earlier version kept as a plain
+/// set becomes a sorted set first, as [`INDEX_TO_SORTED_LUA`] does.
+pub const WRITE_LUA: &str = r"
+local function sorted(key)
+  if redis.call('TYPE', key).ok ~= 'set' then return end
+  local members = redis.call('SMEMBERS', key)
+  redis.call('DEL', key)
+  for _, member in ipairs(members) do redis.call('ZADD', key, '+inf', member) end
+end
+local now, a = ARGV[1], 2
+for _, key in ipairs(KEYS) do
+  local op = ARGV[a]
+  if op == 'set' then
+    if ARGV[a + 2] == '' then redis.call('SET', key, ARGV[a + 1])
+    else redis.call('SET', key, ARGV[a + 1], 'PX', ARGV[a + 2]) end
+    a = a + 3
+  elseif op == 'del' then
+    redis.call('DEL', key)
+    a = a + 1
+  elseif op == 'setAdd' then
+    redis.call('SADD', key, ARGV[a + 1])
+    if ARGV[a + 2] ~= '' then redis.call('PEXPIRE', key, ARGV[a + 2]) end
+    a = a + 3
+  elseif op == 'setRemove' then
+    redis.call('SREM', key, ARGV[a + 1])
+    a = a + 2
+  elseif op == 'indexAdd' then
+    sorted(key)
+    local expires = ARGV[a + 2]
+    if expires == '' then expires = '+inf' end
+    redis.call('ZADD', key, expires, ARGV[a + 1])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+    a = a + 3
+  elseif op == 'indexRemove' then
+    sorted(key)
+    redis.call('ZREM', key, ARGV[a + 1])
+    a = a + 2
+  else
+    return redis.error_reply('unknown change ' .. tostring(op))
+  end
+end
+return #KEYS
+";
+
 /// KEYS: the lease; ARGV: its holder. Deletes it only if still held.
 pub const RELEASE_LUA: &str = r"
 local text = redis.call('GET', KEYS[1])
