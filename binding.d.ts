@@ -2,14 +2,14 @@
 /* eslint-disable */
 
 export declare class NativeAdapter {
-  static withMemoryStore(optionsJson: string, outbox: NativeOutbox, store: NativeMemoryStore): NativeAdapter
-  static withRedisStore(optionsJson: string, outbox: NativeOutbox, store: NativeRedisStore): NativeAdapter
+  static withMemoryStore(optionsJson: string, store: NativeMemoryStore): NativeAdapter
+  static withRedisStore(optionsJson: string, store: NativeRedisStore): NativeAdapter
   /**
    * An adapter over a store written in JS: its calls answer with store
    * steps that `lib/kv/` runs and hands back (`resume`); the `timeout`
    * option bounds each step.
    */
-  static withJsStore(optionsJson: string, outbox: NativeOutbox): NativeAdapter
+  static withJsStore(optionsJson: string): NativeAdapter
   /**
    * The deadline of one store call, ms (the `timeout` option): a JS
    * store's module holds a lock no longer.
@@ -21,15 +21,9 @@ export declare class NativeAdapter {
    * Runs an adapter method; `args_json` is a JSON array of its arguments.
    * Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
    * text at once when the work completes without waiting (a MemoryStore
-   * record, a cached user); else a call id, whose envelope the adapter's
-   * outbox hands to JS when it is ready. Over a JS store, the call is
+   * record, a cached user); else a call id, whose envelope the outbox
+   * hands to JS when it is ready. Over a JS store, the call is
    * driven on the JS thread (`driven.rs`) and may answer a store step.
-   *
-   * The work is polled once here, on the JS thread, before anything is
-   * handed to tokio: work that never waits then costs no thread hop in
-   * either direction, and work that does wait has already sent its first
-   * request. A future may move to another executor between polls; tokio
-   * polls a spawned task at once, so it registers its real waker.
    */
   call(method: string, argsJson: string): string | number | StoreStep
   /**
@@ -57,14 +51,8 @@ export declare class NativeMemoryStore {
   clear(): void
 }
 
-/** The outbox of one JS environment (the wrapper makes one, lazily). */
+/** The outbox as lib/outbox.js holds it (made by `registerOutbox`). */
 export declare class NativeOutbox {
-  /**
-   * `on_ready()` is called on the JS thread when results are waiting;
-   * it should `take` them, and call `take` again later (after a
-   * `setImmediate`) while a take comes back full.
-   */
-  constructor(onReady: () => void)
   /** Up to `max` finished calls, oldest first. */
   take(max: number): Array<Completion>
 }
@@ -74,17 +62,21 @@ export declare class NativePartner {
   constructor(optionsJson: string)
   /**
    * A short-lived ChatBotKit token scoped to one partner user's own
-   * environment. Resolves to the `{ ok }` / `{ error }` envelope, with
-   * `ok` = `{ id, token, expiresAt }` (`expiresAt` a tagged date).
+   * environment: the `{ ok }` / `{ error }` envelope, with `ok` =
+   * `{ id, token, expiresAt }` (`expiresAt` a tagged date), or the call
+   * id under which the outbox delivers it.
    */
-  createSession(userId: string, paramsJson: string): Promise<string>
+  createSession(userId: string, paramsJson: string): string | number
 }
 
 /** The native Redis / Redis Cluster store. Values are JSON text. */
 export declare class NativeRedisStore {
   constructor(optionsJson: string)
-  /** Resolves to the envelope `{ ok }` / `{ error }` as JSON text. */
-  command(op: string, key: string, value?: string | undefined | null, ttlMs?: number | undefined | null): Promise<string>
+  /**
+   * The envelope `{ ok }` / `{ error }` as JSON text, or the call id under
+   * which the outbox delivers it.
+   */
+  command(op: string, key: string, value?: string | undefined | null, ttlMs?: number | undefined | null): string | number
   /** Drops the connection; the next command reconnects. */
   close(): void
 }
@@ -93,11 +85,12 @@ export declare class NativeRedisStore {
 export declare function adapterMethods(): Array<string>
 
 /**
- * One finished call, as JS takes it; without an envelope, a driven call
- * (`driven.rs`) that was woken and wants polling.
+ * One finished call, as JS takes it; or, without an envelope, a call
+ * driven on the JS thread (`driven.rs`) that was woken and wants polling.
  */
 export interface Completion {
   id: number
+  /** `{"ok": value}` or `{"error": {code, message, ...}}` as JSON text. */
   envelope?: string
 }
 
@@ -120,6 +113,16 @@ export interface OptionInfo {
   /** An environment variable read before `default`. */
   env?: string
 }
+
+/**
+ * Registers lib/outbox.js's `onReady` as this JS environment's outbox.
+ * `onReady()` is called on the JS thread when results are waiting; it should
+ * `take` them, and call `take` again later (after a `setImmediate`) while a
+ * take comes back full. Called again in the same environment (a test runner
+ * that loads the package afresh per file), the new outbox replaces the old
+ * for what is made from then on.
+ */
+export declare function registerOutbox(onReady: () => void): NativeOutbox
 
 /** The operations every JS store module (`lib/kv/`) implements, by name. */
 export declare function storeOps(): Array<string>

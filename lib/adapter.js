@@ -11,8 +11,8 @@ const { AdapterError, messageOf } = require('./errors.js');
 const { encode, unwrap } = require('./codec.js');
 const { MemoryStore, RedisStore, kNative, kUnset } = require('./stores.js');
 const { kvFor } = require('./kv/index.js');
-const { nativeOutbox, result } = require('./outbox.js');
 const { drive } = require('./kv/drive.js');
+const { settled } = require('./outbox.js');
 
 // DEBUG=nextauth-chatbotkit logs one line per adapter call: the method, its
 // outcome and its time. Arguments and results are never logged.
@@ -76,19 +76,16 @@ function isExactly(store, Class) {
 function nativeAdapter(picked, store, storeUnset) {
   const json = optionsJson(picked);
   try {
-    const outbox = nativeOutbox();
-    if (storeUnset) {
-      return { native: NativeAdapter.withMemoryStore(json, outbox, new NativeMemoryStore()) };
-    }
+    if (storeUnset) return { native: NativeAdapter.withMemoryStore(json, new NativeMemoryStore()) };
     // Only the classes themselves go straight to Rust: a subclass's own
     // get/set/del must be the ones called.
     if (isExactly(store, MemoryStore)) {
-      return { native: NativeAdapter.withMemoryStore(json, outbox, store[kNative]) };
+      return { native: NativeAdapter.withMemoryStore(json, store[kNative]) };
     }
     if (isExactly(store, RedisStore)) {
-      return { native: NativeAdapter.withRedisStore(json, outbox, store[kNative]) };
+      return { native: NativeAdapter.withRedisStore(json, store[kNative]) };
     }
-    const native = NativeAdapter.withJsStore(json, outbox);
+    const native = NativeAdapter.withJsStore(json);
     return { native, ops: kvFor(store, { timeout: native.storeTimeoutMs }).ops };
   } catch (e) {
     if (e instanceof AdapterError) throw e;
@@ -131,7 +128,7 @@ function adapterFor(options, directory) {
       // step to run (see kv/drive.js).
       const answer = native.call(name, json);
       if (typeof answer === 'string') return unwrap(answer);
-      return unwrap(ops ? await drive(native, ops, answer) : await result(answer));
+      return unwrap(ops ? await drive(native, ops, answer) : await settled(answer));
     };
     adapter[name] = !debug
       ? call

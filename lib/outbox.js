@@ -1,6 +1,7 @@
 'use strict';
 
-// The JS half of src/napi/outbox.rs: results of native calls that had to wait
+// The JS half of src/napi/outbox.rs, registered once per JS environment (the
+// main thread, each worker thread): results of native calls that had to wait
 // arrive here a few per event-loop turn, so that a burst of finished calls
 // (and the code awaiting each of them, e.g. the rest of an Auth.js request)
 // cannot hold the event loop for the whole burst: timers and other requests
@@ -10,13 +11,12 @@
 // to the next turn (the awaiting code's work included) is measured, and a
 // batch aims at TURN_BUDGET_MS, between 1 and MAX_PER_TURN results.
 
-const { NativeOutbox } = require('../binding.js');
+const { registerOutbox } = require('../binding.js');
 
 const MAX_PER_TURN = 16;
 const TURN_BUDGET_MS = 0.25;
 
 const waiting = new Map();
-let outbox = null;
 let perTurn = MAX_PER_TURN;
 let msPerResult = 0; // moving average
 let batchStarted = 0;
@@ -45,18 +45,18 @@ function deliver(continued) {
   }
 }
 
-/** This JS environment's outbox (one per process or worker thread). */
-function nativeOutbox() {
-  outbox ??= new NativeOutbox(() => deliver(false));
-  return outbox;
-}
+const outbox = registerOutbox(() => deliver(false));
 
 /**
- * The envelope text of the pending call `id`; null when a call driven on the
- * JS thread (src/napi/driven.rs) was woken and wants polling.
+ * What a native call that settles through the outbox answered: its envelope
+ * text when the work completed without waiting, else the promise of it (the
+ * answer is the call's id). For a call driven on the JS thread
+ * (src/napi/driven.rs) the promise may instead resolve to null: the call
+ * was woken and wants polling.
  */
-function result(id) {
-  return new Promise((resolve) => waiting.set(id, resolve));
+function settled(answer) {
+  if (typeof answer === 'string') return answer;
+  return new Promise((resolve) => waiting.set(answer, resolve));
 }
 
 /** Calls `woken()` if the outbox says the driven call `id` wants polling. */
@@ -68,4 +68,4 @@ function forget(id) {
   waiting.delete(id);
 }
 
-module.exports = { nativeOutbox, result, whenWoken, forget };
+module.exports = { settled, whenWoken, forget };

@@ -3,6 +3,7 @@
 const { NativePartner } = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
 const { unwrap } = require('./codec.js');
+const { settled } = require('./outbox.js');
 const { pickNativeOptions, optionsJson } = require('./adapter.js');
 
 // One native client (one connection pool) per distinct configuration.
@@ -49,7 +50,7 @@ async function createChatBotKitSession(options, userId, params = {}) {
   } catch (e) {
     throw new AdapterError('INVALID_INPUT', `session options: ${messageOf(e)}`);
   }
-  return unwrap(await client.createSession(userId, json));
+  return unwrap(await settled(client.createSession(userId, json)));
 }
 
 module.exports = { createChatBotKitSession };

@@ -3,6 +3,7 @@
 const { NativeMemoryStore, NativeRedisStore } = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
 const { unwrap } = require('./codec.js');
+const { settled } = require('./outbox.js');
 
 /** Where the native handle of a native store hides (not enumerable). */
 const kNative = Symbol('nextauth-chatbotkit.native');
@@ -146,7 +147,7 @@ class RedisStore extends Store {
   }
 
   async command(op, key, value, ttl) {
-    return unwrap(await this[kNative].command(op, keyOf(key), value, ttl));
+    return unwrap(await settled(this[kNative].command(op, keyOf(key), value, ttl)));
   }
 
   async get(key) {

@@ -6,7 +6,9 @@
 //! - `options`: every option, its default and its validation;
 //! - `adapter`: Auth.js semantics over a directory and a store;
 //! - `directory`: who a user is in ChatBotKit (partner users, contacts);
-//! - `partner`: the Partner API client (and ChatBotKit session tokens);
+//! - `identity`: how emails are normalised and compared;
+//! - `partner`: the ChatBotKit API client (transport, retry policy, error
+//!   mapping, wire model) and ChatBotKit session tokens;
 //! - `store`: the Store trait and its memory, Redis and JS implementations;
 //! - `error`, `redact`: one error type with stable codes, and redaction.
 
@@ -23,6 +25,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod adapter;
 pub mod directory;
 pub mod error;
+pub mod identity;
 pub mod napi;
 pub mod options;
 pub mod partner;

@@ -9,7 +9,7 @@
 // without it, and the step's late outcome is dropped.
 
 const { messageOf } = require('../errors.js');
-const { result, whenWoken, forget } = require('../outbox.js');
+const { settled, whenWoken, forget } = require('../outbox.js');
 
 /** Text (or null) for Rust from what a kv operation resolved to. */
 function textOf(value) {
@@ -47,7 +47,7 @@ function runStep(native, ops, step) {
 async function drive(native, ops, answer) {
   while (typeof answer !== 'string') {
     if (typeof answer === 'number') {
-      const envelope = await result(answer);
+      const envelope = await settled(answer);
       answer = envelope ?? native.poll(answer);
     } else {
       answer = await runStep(native, ops, answer);

@@ -6,7 +6,18 @@
 //! one user's indexes carry the user id as hash tag, `{...}`, so they share a
 //! cluster slot.
 
-use crate::partner::encode_segment;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// Everything but the unreserved characters, so a part is exactly one
+/// segment: `/`, `?`, `#`, `%`, `\`, `.`, `:`, `{`, `}` and non-ASCII are
+/// all encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'~');
+
+/// Percent-encodes `raw` as one key part. The API client uses it too, for
+/// ids in URL paths, where it must be exactly one path segment.
+pub fn encode_segment(raw: &str) -> String {
+    utf8_percent_encode(raw, SEGMENT).to_string()
+}
 
 pub struct Keys {
     prefix: String,
@@ -47,7 +58,7 @@ impl Keys {
     }
 
     /// The short lease held while a user is created for an email (trimmed,
-    /// lower-cased), so that concurrent sign-ins make one partner user.
+    /// lower-cased), so that concurrent sign-ins make one user.
     pub fn user_creation(&self, email: &str) -> String {
         format!("{}user-creation:{{{}}}", self.prefix, encode_segment(email))
     }
@@ -128,6 +139,28 @@ impl IndexKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_cannot_escape() {
+        for id in [
+            "a/../../x",
+            "?x=1",
+            "#frag",
+            "a\\b",
+            "%2e%2e",
+            "ü",
+            "a\0b",
+            "a:{b}",
+        ] {
+            let enc = encode_segment(id);
+            assert!(
+                enc.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_~%".contains(c)),
+                "{id} -> {enc}"
+            );
+        }
+        assert_eq!(encode_segment("a.b/c"), "a%2Eb%2Fc");
+    }
 
     #[test]
     fn layout() {

@@ -18,7 +18,7 @@ use super::input::{date_value, now_ms, parse_record, Object};
 use super::records::FAILURE_WINDOW_MS;
 use super::Adapter;
 use crate::error::Result;
-use crate::partner::normalize_email;
+use crate::identity::normalize_email;
 use crate::store::locks;
 use serde_json::{json, Value};
 use std::time::UNIX_EPOCH;

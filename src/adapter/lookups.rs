@@ -1,5 +1,5 @@
 //! User lookups shared between concurrent callers: identical lookups in
-//! flight at the same time make one Partner API call, and an optional
+//! flight at the same time make one directory call, and an optional
 //! short-lived cache answers repeats. Every write the adapter makes clears
 //! both, so no caller sees a user older than its own write.
 

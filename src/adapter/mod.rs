@@ -1,4 +1,4 @@
-//! Auth.js adapter semantics on top of the partner client and the store.
+//! Auth.js adapter semantics on top of a user directory and the store.
 //! Users live in ChatBotKit (`users`); everything else lives in the store
 //! (`records`). Methods take and return JSON values in the Auth.js shapes,
 //! with dates tagged as described in `input`.
@@ -8,10 +8,12 @@ mod keys;
 mod legacy;
 mod lookups;
 mod records;
+#[cfg(test)]
+mod test_support;
 mod users;
 
 pub use input::{as_date_ms, date_value, now_ms};
-pub use keys::{IndexKind, Keys};
+pub use keys::{encode_segment, IndexKind, Keys};
 
 use crate::directory::Directory;
 use crate::error::{Error, Result};

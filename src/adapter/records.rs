@@ -8,7 +8,7 @@ use super::input::{
 };
 use super::{Adapter, IndexKind};
 use crate::error::{Error, Result};
-use crate::partner::normalize_email;
+use crate::identity::normalize_email;
 use crate::store::{TokenUse, Write};
 use serde_json::{json, Value};
 
@@ -404,5 +404,236 @@ fn counter(value: Option<&Value>) -> Result<Value> {
         _ => Err(Error::invalid(
             "the authenticator counter must be a non-negative whole number",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{call, partner_adapter, NOWHERE};
+    use super::*;
+
+    const HOUR: i64 = 60 * 60 * 1000;
+
+    fn date(ms: i64) -> Value {
+        json!({ "$date": ms })
+    }
+
+    #[test]
+    fn a_record_is_live_only_before_its_expiry() {
+        let record = |v: Value| v.as_object().unwrap().clone();
+        assert!(is_live(&record(
+            json!({ "expires": date(now_ms() + HOUR) })
+        )));
+        assert!(!is_live(&record(json!({ "expires": date(now_ms() - 1) }))));
+        assert!(is_live(&record(json!({ "expires": now_ms() + HOUR }))));
+        assert!(!is_live(&record(json!({}))));
+        assert!(!is_live(&record(json!({ "expires": "tomorrow" }))));
+    }
+
+    #[test]
+    fn counters_are_non_negative_whole_numbers() {
+        assert_eq!(counter(Some(&json!(0))).unwrap(), json!(0));
+        assert_eq!(counter(Some(&json!(7))).unwrap(), json!(7));
+        for bad in [json!(-1), json!(1.5), json!("3"), Value::Null] {
+            assert_eq!(counter(Some(&bad)).unwrap_err().code(), "INVALID_INPUT");
+        }
+        assert_eq!(counter(None).unwrap_err().code(), "INVALID_INPUT");
+    }
+
+    #[tokio::test]
+    async fn a_verification_token_is_used_once_under_any_spelling_of_its_email() {
+        let adapter = partner_adapter(NOWHERE, 0);
+        let expires = date(now_ms() + HOUR);
+        let token = json!({ "identifier": "Ada@Example.com", "token": "t1", "expires": expires });
+        let created = call(&adapter, "createVerificationToken", json!([token]))
+            .await
+            .unwrap();
+        assert_eq!(created, token);
+        let params = json!({ "identifier": " ada@example.COM ", "token": "t1" });
+        let used = call(&adapter, "useVerificationToken", json!([params]))
+            .await
+            .unwrap();
+        // Answered with the spelling asked, the date as it was given.
+        assert_eq!(
+            used,
+            json!({ "identifier": " ada@example.COM ", "token": "t1", "expires": expires })
+        );
+        let again = call(&adapter, "useVerificationToken", json!([params]))
+            .await
+            .unwrap();
+        assert_eq!(again, Value::Null);
+    }
+
+    #[tokio::test]
+    async fn an_expired_verification_token_is_never_answered() {
+        let adapter = partner_adapter(NOWHERE, 0);
+        let token =
+            json!({ "identifier": "a@b.co", "token": "old", "expires": date(now_ms() - 1) });
+        call(&adapter, "createVerificationToken", json!([token]))
+            .await
+            .unwrap();
+        let params = json!({ "identifier": "a@b.co", "token": "old" });
+        let used = call(&adapter, "useVerificationToken", json!([params]))
+            .await
+            .unwrap();
+        assert_eq!(used, Value::Null);
+        // Nor one a store kept past its time-to-live.
+        let key = adapter.keys.verification_token("a@b.co", "stale");
+        let stale =
+            json!({ "identifier": "a@b.co", "token": "stale", "expires": date(now_ms() - 1) });
+        adapter
+            .store
+            .set(&key, &stale.to_string(), None)
+            .await
+            .unwrap();
+        let params = json!({ "identifier": "a@b.co", "token": "stale" });
+        let used = call(&adapter, "useVerificationToken", json!([params]))
+            .await
+            .unwrap();
+        assert_eq!(used, Value::Null);
+    }
+
+    #[tokio::test]
+    async fn verification_tokens_with_bad_fields_are_refused() {
+        let adapter = partner_adapter(NOWHERE, 0);
+        let long = format!("{}@b.co", "a".repeat(MAX_IDENTIFIER_BYTES));
+        for token in [
+            json!({ "identifier": "", "token": "t", "expires": date(now_ms() + HOUR) }),
+            json!({ "identifier": "a@b.co", "token": "t", "expires": "soon" }),
+            json!({ "identifier": "a@b.co", "expires": date(now_ms() + HOUR) }),
+            json!({ "identifier": long, "token": "t", "expires": date(now_ms() + HOUR) }),
+            json!("a@b.co"),
+        ] {
+            let e = call(&adapter, "createVerificationToken", json!([token]))
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "INVALID_INPUT", "{token}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_comes_back_field_for_field_and_follows_its_expiry() {
+        let adapter = partner_adapter(NOWHERE, 0);
+        let session = json!({
+            "sessionToken": "s1", "userId": "u1", "expires": date(now_ms() + HOUR),
+            "extra": { "kept": [1, "two"] },
+        });
+        let created = call(&adapter, "createSession", json!([session]))
+            .await
+            .unwrap();
+        assert_eq!(created, session);
+        let key = adapter.keys.session("s1");
+        let stored: Value =
+            serde_json::from_str(&adapter.store.get(&key).await.unwrap().unwrap()).unwrap();
+        assert_eq!(stored, session);
+        let index = adapter.keys.user_index("u1", IndexKind::Sessions);
+        assert_eq!(
+            adapter.store.index_members(&index).await.unwrap(),
+            vec![key.clone()]
+        );
+
+        // Moved into the past: gone, and out of its user's index.
+        let moved = json!({ "sessionToken": "s1", "expires": date(now_ms() - 1) });
+        let updated = call(&adapter, "updateSession", json!([moved]))
+            .await
+            .unwrap();
+        assert_eq!(updated["userId"], "u1");
+        assert_eq!(updated["extra"], session["extra"]);
+        assert_eq!(adapter.store.get(&key).await.unwrap(), None);
+        assert!(adapter
+            .store
+            .index_members(&index)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_expired_session_a_store_kept_is_removed_not_answered() {
+        let adapter = partner_adapter(NOWHERE, 0);
+        let key = adapter.keys.session("s2");
+        let expired =
+            json!({ "sessionToken": "s2", "userId": "u2", "expires": date(now_ms() - 1) });
+        adapter
+            .store
+            .set(&key, &expired.to_string(), None)
+            .await
+            .unwrap();
+        let found = call(&adapter, "getSessionAndUser", json!(["s2"]))
+            .await
+            .unwrap();
+        assert_eq!(found, Value::Null);
+        assert_eq!(adapter.store.get(&key).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_record_that_is_not_json_is_a_store_fault_not_absence() {
+        let adapter = partner_adapter(NOWHERE, 0);
+        let key = adapter.keys.authenticator("c1");
+        adapter.store.set(&key, "{broken", None).await.unwrap();
+        let e = call(&adapter, "getAuthenticator", json!(["c1"]))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "STORE");
+    }
+
+    #[tokio::test]
+    async fn authenticators_list_in_a_stable_order_and_count_up() {
+        let adapter = partner_adapter(NOWHERE, 0);
+        for id in ["c-b", "c-a"] {
+            let a =
+                json!({ "credentialID": id, "userId": "u3", "counter": 0, "transports": "usb" });
+            call(&adapter, "createAuthenticator", json!([a]))
+                .await
+                .unwrap();
+        }
+        let list = call(&adapter, "listAuthenticatorsByUserId", json!(["u3"]))
+            .await
+            .unwrap();
+        let ids: Vec<_> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["credentialID"].clone())
+            .collect();
+        assert_eq!(ids, vec![json!("c-a"), json!("c-b")]);
+        let updated = call(&adapter, "updateAuthenticatorCounter", json!(["c-a", 5]))
+            .await
+            .unwrap();
+        assert_eq!(updated["counter"], 5);
+        assert_eq!(updated["transports"], "usb");
+        let e = call(&adapter, "updateAuthenticatorCounter", json!(["c-a", -1]))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "INVALID_INPUT");
+        let e = call(&adapter, "updateAuthenticatorCounter", json!(["none", 1]))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "NOT_FOUND");
+    }
+
+    #[tokio::test]
+    async fn unlinking_gives_the_account_back_once() {
+        let adapter = partner_adapter(NOWHERE, 0);
+        let key = adapter.keys.account("github", "42");
+        let account = json!({ "provider": "github", "providerAccountId": "42", "userId": "u4", "type": "oauth" });
+        adapter
+            .store
+            .set(&key, &account.to_string(), None)
+            .await
+            .unwrap();
+        let got = call(&adapter, "getAccount", json!(["42", "github"]))
+            .await
+            .unwrap();
+        assert_eq!(got, account);
+        let params = json!({ "provider": "github", "providerAccountId": "42" });
+        let taken = call(&adapter, "unlinkAccount", json!([params]))
+            .await
+            .unwrap();
+        assert_eq!(taken, account);
+        let again = call(&adapter, "unlinkAccount", json!([params]))
+            .await
+            .unwrap();
+        assert_eq!(again, Value::Null);
     }
 }

@@ -1,13 +1,13 @@
 //! Users: people of the adapter's directory (partner users or contacts)
 //! seen through the Auth.js user shape `{ id, email, emailVerified, name, image }`.
 
-use super::input::{arg, as_date_ms, object, string, Object};
+use super::input::{arg, as_date_ms, date_value, object, string, Object};
 use super::{Adapter, IndexKind};
-use crate::directory::{to_auth_user, Changes, NewPerson, Person};
+use crate::directory::{non_empty, Changes, NewPerson, Person};
 use crate::error::{Error, Result};
-use crate::partner::normalize_email;
+use crate::identity::normalize_email;
 use crate::store::locks;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -58,6 +58,23 @@ fn required_email(user: &Object) -> Result<String> {
         Some(Value::String(s)) => Ok(s.trim().to_owned()),
         Some(_) => Err(Error::invalid("user.email must be a string")),
     }
+}
+
+/// A person in the Auth.js user shape `{ id, email, emailVerified, name,
+/// image }`; a person without an email cannot be an Auth.js user.
+fn to_auth_user(person: &Person) -> Result<Value> {
+    let email = person
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .ok_or(Error::MissingEmail)?;
+    Ok(json!({
+        "id": person.id,
+        "email": email,
+        "emailVerified": person.email_verified.map(date_value),
+        "name": non_empty(person.name.as_deref()),
+        "image": non_empty(person.image.as_deref()),
+    }))
 }
 
 fn user_id(value: &Value) -> Result<&str> {
@@ -165,7 +182,7 @@ impl Adapter {
     }
 
     /// How long a creation may hold its lease: a look-up, a create and its
-    /// reconciliation, each within the Partner API deadline.
+    /// reconciliation, each within the API deadline.
     fn creation_lease_ttl(&self) -> Duration {
         (self.directory.timeout() * 3 + RECONCILE_WAIT).min(MAX_LEASE)
     }
@@ -192,7 +209,8 @@ impl Adapter {
     /// may have reached the server), the email is looked up before trying
     /// again, so a retry never makes a second user.
     /// A directory whose create is idempotent (contacts: `ensure`) has
-    /// retried it already, and needs no reconciliation.
+    /// retried it already, and needs no reconciliation (see
+    /// `Directory::create_outcome_unknown`).
     async fn create_reconciled(&self, given: &str, new: &NewPerson) -> Result<String> {
         let mut tries_left = self.directory.retries();
         loop {
@@ -200,19 +218,9 @@ impl Adapter {
                 Ok(id) => return Ok(id),
                 Err(e) => e,
             };
-            // The request may have been acted on: a deadline passed, the
-            // connection broke, the server failed, or it said yes in a way
-            // we could not read.
-            let unknown_outcome = matches!(
-                &error,
-                Error::Timeout(_)
-                    | Error::Network(_)
-                    | Error::PartnerApi {
-                        status: Some(200..=299 | 500 | 502 | 504),
-                        ..
-                    }
-            );
-            if !unknown_outcome || tries_left == 0 || self.directory.create_is_idempotent() {
+            // Only a create the server may have acted on is looked up and
+            // tried again; any other failure is the answer.
+            if tries_left == 0 || !self.directory.create_outcome_unknown(&error) {
                 return Err(error);
             }
             tries_left -= 1;
@@ -324,5 +332,285 @@ impl Adapter {
             Some(user) => to_auth_user(&user).map(Some),
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{
+        call, contact_adapter, partner_adapter, partner_adapter_with, ScriptedApi, NOWHERE,
+    };
+    use super::super::Settings;
+    use super::*;
+    use serde_json::json;
+
+    const CREATE: &str = "POST /v1/partner/user/create";
+    const LIST: &str = "GET /v1/partner/user/list";
+
+    fn user_object(v: Value) -> Object {
+        v.as_object().unwrap().clone()
+    }
+
+    fn ok(body: Value) -> (u16, String) {
+        (200, body.to_string())
+    }
+
+    fn page(items: Value) -> (u16, String) {
+        ok(json!({ "items": items }))
+    }
+
+    fn failed(status: u16) -> (u16, String) {
+        (
+            status,
+            json!({ "message": "failed", "code": "X" }).to_string(),
+        )
+    }
+
+    #[test]
+    fn a_given_email_is_trimmed_and_required() {
+        let email = |v: Value| required_email(&user_object(json!({ "email": v })));
+        assert_eq!(
+            email(json!("  Ada@Example.com ")).unwrap(),
+            "Ada@Example.com"
+        );
+        assert_eq!(email(json!("   ")).unwrap_err(), Error::MissingEmail);
+        assert_eq!(email(Value::Null).unwrap_err(), Error::MissingEmail);
+        assert_eq!(email(json!(5)).unwrap_err().code(), "INVALID_INPUT");
+        assert_eq!(
+            required_email(&user_object(json!({}))).unwrap_err(),
+            Error::MissingEmail
+        );
+    }
+
+    #[test]
+    fn optional_fields_tell_absent_from_cleared() {
+        let user =
+            user_object(json!({ "name": "Ada", "image": null, "emailVerified": { "$date": 5 } }));
+        assert_eq!(
+            optional_text(&user, "name").unwrap(),
+            Some(Some("Ada".into()))
+        );
+        assert_eq!(optional_text(&user, "image").unwrap(), Some(None));
+        assert_eq!(optional_text(&user, "missing").unwrap(), None);
+        assert_eq!(optional_verified(&user).unwrap(), Some(Some(5)));
+        let cleared = user_object(json!({ "emailVerified": null, "name": 3 }));
+        assert_eq!(optional_verified(&cleared).unwrap(), Some(None));
+        assert_eq!(optional_verified(&user_object(json!({}))).unwrap(), None);
+        assert_eq!(
+            optional_text(&cleared, "name").unwrap_err().code(),
+            "INVALID_INPUT"
+        );
+        let bad = user_object(json!({ "emailVerified": "yesterday" }));
+        assert_eq!(optional_verified(&bad).unwrap_err().code(), "INVALID_INPUT");
+    }
+
+    #[test]
+    fn a_person_becomes_an_auth_js_user() {
+        let person = Person {
+            id: "u1".into(),
+            email: Some("ada@example.com".into()),
+            name: Some(String::new()),
+            image: Some("https://i".into()),
+            email_verified: Some(7),
+        };
+        assert_eq!(
+            to_auth_user(&person).unwrap(),
+            json!({
+                "id": "u1", "email": "ada@example.com", "emailVerified": { "$date": 7 },
+                "name": null, "image": "https://i",
+            })
+        );
+        let unverified = Person {
+            email_verified: None,
+            ..person.clone()
+        };
+        assert_eq!(
+            to_auth_user(&unverified).unwrap()["emailVerified"],
+            Value::Null
+        );
+        for email in [None, Some(" ".to_owned())] {
+            let nameless = Person {
+                email,
+                ..person.clone()
+            };
+            assert_eq!(to_auth_user(&nameless).unwrap_err(), Error::MissingEmail);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_user_is_created_with_the_normalised_email_and_verification_in_meta() {
+        let api = ScriptedApi::start(|route, _| match route {
+            LIST => page(json!([])),
+            CREATE => ok(json!({ "id": "u-new" })),
+            _ => failed(404),
+        })
+        .await;
+        let adapter = partner_adapter(&api.base, 0);
+        let user =
+            json!({ "email": " Ada@Example.com ", "name": "Ada", "emailVerified": { "$date": 9 } });
+        let created = call(&adapter, "createUser", json!([user])).await.unwrap();
+        assert_eq!(
+            created,
+            json!({
+                "id": "u-new", "email": "ada@example.com", "emailVerified": { "$date": 9 },
+                "name": "Ada", "image": null,
+            })
+        );
+        let seen = api.seen();
+        let create = seen.iter().find(|s| s.route == CREATE).unwrap();
+        let body: Value = serde_json::from_str(&create.body).unwrap();
+        assert_eq!(
+            body,
+            json!({ "email": "ada@example.com", "name": "Ada", "meta": { "emailVerified": 9 } })
+        );
+        // Looked up first under the normalised spelling, then as given.
+        let lists: Vec<_> = seen.iter().filter(|s| s.route == LIST).collect();
+        assert_eq!(lists.len(), 2);
+        assert!(
+            lists[0].query.contains("email=ada%40example.com"),
+            "{}",
+            lists[0].query
+        );
+        assert!(
+            lists[1].query.contains("email=Ada%40Example.com"),
+            "{}",
+            lists[1].query
+        );
+    }
+
+    #[tokio::test]
+    async fn a_create_whose_answer_was_lost_finds_the_user_it_made() {
+        // The create fails in a way that may come after acting; the list
+        // then shows the user: that user is the answer, and no second
+        // create is sent.
+        let api = ScriptedApi::start(|route, n| match (route, n) {
+            (CREATE, _) => failed(502),
+            (LIST, 0) => page(json!([])),
+            (LIST, _) => page(json!([{ "id": "u-made", "email": "lost@example.com" }])),
+            _ => failed(404),
+        })
+        .await;
+        let adapter = partner_adapter(&api.base, 2);
+        let user = json!({ "email": "lost@example.com" });
+        let created = call(&adapter, "createUser", json!([user])).await.unwrap();
+        assert_eq!(created["id"], "u-made");
+        assert_eq!(api.count(CREATE), 1);
+        assert_eq!(api.count(LIST), 2);
+    }
+
+    #[tokio::test]
+    async fn after_a_lost_answer_and_no_user_found_the_create_is_sent_again() {
+        let api = ScriptedApi::start(|route, n| match (route, n) {
+            (CREATE, 0) => failed(504),
+            (CREATE, _) => ok(json!({ "id": "u-second" })),
+            (LIST, _) => page(json!([])),
+            _ => failed(404),
+        })
+        .await;
+        let adapter = partner_adapter(&api.base, 1);
+        let user = json!({ "email": "again@example.com" });
+        let created = call(&adapter, "createUser", json!([user])).await.unwrap();
+        assert_eq!(created["id"], "u-second");
+        assert_eq!(api.count(CREATE), 2);
+        // The first look-up, then two before creating again (one after a wait).
+        assert_eq!(api.count(LIST), 3);
+    }
+
+    #[tokio::test]
+    async fn a_refused_create_is_the_answer_and_is_not_reconciled() {
+        let api = ScriptedApi::start(|route, _| match route {
+            CREATE => failed(400),
+            LIST => page(json!([])),
+            _ => failed(404),
+        })
+        .await;
+        let adapter = partner_adapter(&api.base, 3);
+        let user = json!({ "email": "refused@example.com" });
+        let e = call(&adapter, "createUser", json!([user]))
+            .await
+            .unwrap_err();
+        assert_eq!((e.code(), e.status()), ("PARTNER_API", Some(400)));
+        assert_eq!(api.count(CREATE), 1);
+        assert_eq!(api.count(LIST), 1);
+    }
+
+    #[tokio::test]
+    async fn with_no_retries_a_lost_create_is_reported_not_repeated() {
+        let api = ScriptedApi::start(|route, _| match route {
+            CREATE => failed(500),
+            LIST => page(json!([])),
+            _ => failed(404),
+        })
+        .await;
+        let adapter = partner_adapter(&api.base, 0);
+        let user = json!({ "email": "once@example.com" });
+        let e = call(&adapter, "createUser", json!([user]))
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(500));
+        assert_eq!(api.count(CREATE), 1);
+        assert_eq!(api.count(LIST), 1);
+    }
+
+    #[tokio::test]
+    async fn an_existing_email_is_a_duplicate_in_any_spelling() {
+        let api = ScriptedApi::start(|route, _| match route {
+            LIST => page(json!([{ "id": "u-old", "email": "Taken@Example.com" }])),
+            _ => failed(404),
+        })
+        .await;
+        let adapter = partner_adapter(&api.base, 0);
+        let user = json!({ "email": "taken@example.COM" });
+        let e = call(&adapter, "createUser", json!([user]))
+            .await
+            .unwrap_err();
+        assert_eq!(e, Error::DuplicateUser);
+        assert_eq!(api.count(CREATE), 0);
+        let found = call(&adapter, "getUserByEmail", json!([" TAKEN@example.com"]))
+            .await
+            .unwrap();
+        assert_eq!(found["id"], "u-old");
+    }
+
+    #[tokio::test]
+    async fn a_contact_create_is_never_reconciled_by_the_adapter() {
+        // `ensure` is safe to repeat: the client retried it, and a failure
+        // that remains is the answer, with no look-up before creating again.
+        let api = ScriptedApi::start(|route, _| match route {
+            "POST /v1/contact/ensure" => failed(502),
+            "GET /v1/contact/list" => page(json!([])),
+            _ => failed(404),
+        })
+        .await;
+        let adapter = contact_adapter(&api.base, 1);
+        let user = json!({ "email": "contact@example.com" });
+        let e = call(&adapter, "createUser", json!([user]))
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), Some(502));
+        assert_eq!(api.count("POST /v1/contact/ensure"), 2);
+        assert_eq!(api.count("GET /v1/contact/list"), 1);
+    }
+
+    #[tokio::test]
+    async fn lifecycle_switches_and_blank_emails_answer_without_a_request() {
+        let adapter = partner_adapter_with(NOWHERE, 0, Settings::default());
+        let user = json!({ "email": "a@b.co" });
+        let e = call(&adapter, "createUser", json!([user]))
+            .await
+            .unwrap_err();
+        assert_eq!(e, Error::CreateDisabled);
+        let e = call(&adapter, "deleteUser", json!(["u1"]))
+            .await
+            .unwrap_err();
+        assert_eq!(e, Error::DeleteDisabled);
+        let found = call(&adapter, "getUserByEmail", json!(["   "]))
+            .await
+            .unwrap();
+        assert_eq!(found, Value::Null);
+        let e = call(&adapter, "updateUser", json!([{ "name": "x" }]))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "INVALID_INPUT");
     }
 }

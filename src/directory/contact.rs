@@ -11,81 +11,46 @@
 
 use super::{non_empty, Changes, NewPerson, Person};
 use crate::error::{Error, Result};
-use crate::partner::{encode_segment, normalize_email, parse, Idempotence, PartnerClient};
-use reqwest::Method;
-use serde::Deserialize;
+use crate::identity::{lookup_spellings, normalize_email, same_email};
+use crate::partner::wire::{Contact, Created};
+use crate::partner::{parse, Idempotence, PartnerClient, Request, CONTACTS};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-/// Longest contact id sent; no real id comes near it.
-const MAX_ID_BYTES: usize = 4096;
-/// Pages read when a server ignores the meta filter (100 contacts each).
-const MAX_LIST_PAGES: usize = 20;
 const META_EMAIL: &str = "email";
 const META_IMAGE: &str = "image";
 
-/// A contact as the API returns it; unknown fields are ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Contact {
-    id: String,
-    #[serde(default)]
-    fingerprint: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    meta: Option<Map<String, Value>>,
-    #[serde(default)]
-    verified_at: Option<f64>,
+fn meta_text<'a>(contact: &'a Contact, key: &str) -> Option<&'a str> {
+    contact.meta.as_ref()?.get(key)?.as_str()
 }
 
-impl Contact {
-    fn meta_text(&self, key: &str) -> Option<&str> {
-        self.meta.as_ref()?.get(key)?.as_str()
-    }
+/// The contact's email: its own field, else the one the adapter keeps in
+/// meta.
+fn contact_email(contact: &Contact) -> Option<&str> {
+    let present = |e: &&str| !e.trim().is_empty();
+    (contact.email.as_deref().filter(present))
+        .or_else(|| meta_text(contact, META_EMAIL).filter(present))
+}
 
-    /// The contact's email: its own field, else the one the adapter keeps in
-    /// meta.
-    fn email(&self) -> Option<&str> {
-        self.email
+fn to_person(contact: Contact) -> Person {
+    // A contact with no email at all gets the original adapter's stand-in,
+    // so that it can still be a signed-in user.
+    let email = contact_email(&contact).map(str::to_owned).or_else(|| {
+        contact
+            .fingerprint
             .as_deref()
-            .filter(|e| !e.trim().is_empty())
-            .or_else(|| self.meta_text(META_EMAIL).filter(|e| !e.trim().is_empty()))
+            .map(|f| format!("{f}@contact.local"))
+    });
+    Person {
+        email,
+        name: non_empty(contact.name.as_deref()),
+        image: non_empty(meta_text(&contact, META_IMAGE)),
+        email_verified: contact
+            .verified_at
+            .filter(|ms| ms.is_finite())
+            .map(|ms| ms as i64),
+        id: contact.id,
     }
-
-    fn into_person(self) -> Person {
-        // A contact with no email at all gets the original adapter's
-        // stand-in, so that it can still be a signed-in user.
-        let email = self.email().map(str::to_owned).or_else(|| {
-            self.fingerprint
-                .as_deref()
-                .map(|f| format!("{f}@contact.local"))
-        });
-        Person {
-            email,
-            name: non_empty(self.name.as_deref()),
-            image: non_empty(self.meta_text(META_IMAGE)),
-            email_verified: self
-                .verified_at
-                .filter(|ms| ms.is_finite())
-                .map(|ms| ms as i64),
-            id: self.id,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct ListResponse {
-    items: Vec<Contact>,
-    #[serde(default)]
-    cursor: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct IdResponse {
-    id: String,
 }
 
 /// The fingerprint of the contact for an email: stable, the same for every
@@ -108,104 +73,34 @@ impl ContactClient {
         Self { http }
     }
 
-    pub fn retries(&self) -> u32 {
-        self.http.config().retries
+    pub fn client(&self) -> &PartnerClient {
+        &self.http
     }
 
-    pub fn secret(&self) -> &str {
-        &self.http.config().secret
-    }
-
-    pub fn timeout(&self) -> std::time::Duration {
-        self.http.config().timeout
-    }
-
-    fn url(&self, action: &str) -> String {
-        format!("{}/v1/contact/{action}", self.http.base())
-    }
-
-    fn contact_url(&self, id: &str, action: &str) -> Result<String> {
-        // `.` and `..` would be resolved as dot segments by any URL parser.
-        if id.is_empty() || id == "." || id == ".." || id.len() > MAX_ID_BYTES {
-            return Err(Error::invalid(format!(
-                "a contact id must be a non-empty string other than `.` or `..`, of at most {MAX_ID_BYTES} bytes"
-            )));
-        }
-        Ok(self.url(&format!("{}/{action}", encode_segment(id))))
-    }
-
+    /// The oldest contact whose email matches (trimmed, any case). Asked of
+    /// the list as `meta[email]=` each spelling: contacts made by the
+    /// original adapter keep the email as typed.
     pub async fn find_by_email(&self, email: &str) -> Result<Option<Person>> {
         let wanted = normalize_email(email);
-        if let Some(found) = self.find_by_meta_email(&wanted, &wanted).await? {
-            return Ok(Some(found));
-        }
-        // Contacts made by the original adapter keep the email as typed.
-        let typed = email.trim();
-        if typed != wanted {
-            return self.find_by_meta_email(typed, &wanted).await;
+        for spelling in lookup_spellings(email) {
+            let matches = |contact: &Contact| same_email(contact_email(contact), &wanted);
+            let found = self
+                .http
+                .find_in_list(&CONTACTS, ("meta[email]", &spelling), matches)
+                .await?;
+            if let Some(contact) = found {
+                return Ok(Some(to_person(contact)));
+            }
         }
         Ok(None)
     }
 
-    /// The oldest contact listed under `meta[email]=filter` whose email is
-    /// `wanted`. A server that ignores the filter is paged through (up to a
-    /// bound) instead of answering with a stranger.
-    async fn find_by_meta_email(&self, filter: &str, wanted: &str) -> Result<Option<Person>> {
-        let url = self.url("list");
-        let mut cursor: Option<String> = None;
-        for _ in 0..MAX_LIST_PAGES {
-            let mut query = vec![("meta[email]", filter), ("order", "asc"), ("take", "100")];
-            if let Some(c) = &cursor {
-                query.push(("cursor", c.as_str()));
-            }
-            let body = self
-                .http
-                .send(Method::GET, &url, Some(&query), None, Idempotence::Safe)
-                .await?;
-            let page: ListResponse = parse("list contacts", &body)?;
-            let found = page
-                .items
-                .iter()
-                .position(|c| c.email().map(normalize_email).as_deref() == Some(wanted));
-            if let Some(index) = found {
-                return Ok(page.items.into_iter().nth(index).map(Contact::into_person));
-            }
-            match page.cursor {
-                Some(next) if !page.items.is_empty() && cursor.as_ref() != Some(&next) => {
-                    cursor = Some(next)
-                }
-                _ => return Ok(None),
-            }
-        }
-        // Not seen in the pages read, but more remain: unknown, not absent.
-        // Answering "no such contact" would let createUser make a second.
-        Err(Error::PartnerApi {
-            status: None,
-            partner_code: None,
-            message: format!(
-                "the contact list ignores the meta filter and the contact was not among the first {} contacts, so whether one exists is unknown",
-                MAX_LIST_PAGES * 100
-            ),
-        })
-    }
-
     async fn fetch_contact(&self, id: &str) -> Result<Option<Contact>> {
-        let Ok(url) = self.contact_url(id, "fetch") else {
-            return Ok(None);
-        };
-        match self
-            .http
-            .send(Method::GET, &url, None, None, Idempotence::Safe)
-            .await
-        {
-            Ok(body) => parse("fetch contact", &body).map(Some),
-            Err(e) if e.status() == Some(404) => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.http.fetch_item(&CONTACTS, id).await
     }
 
     pub async fn fetch(&self, id: &str) -> Result<Option<Person>> {
-        Ok(self.fetch_contact(id).await?.map(Contact::into_person))
+        Ok(self.fetch_contact(id).await?.map(to_person))
     }
 
     /// Creates the contact for `new.email`, or finds the one a concurrent or
@@ -226,25 +121,15 @@ impl ContactClient {
             body.insert("verifiedAt".into(), json!(ms));
         }
         body.insert("meta".into(), Value::Object(meta));
-        let answer = self
-            .http
-            .send(
-                Method::POST,
-                &self.url("ensure"),
-                None,
-                Some(&Value::Object(body)),
-                Idempotence::Safe,
-            )
-            .await?;
-        let created: IdResponse = parse("ensure contact", &answer)?;
+        let body = Value::Object(body);
+        let request = Request::collection(&CONTACTS, "ensure").post(&body, Idempotence::Safe);
+        let created: Created = parse("ensure contact", &self.http.send(&request).await?)?;
         // `ensure` answers whichever contact holds the fingerprint: one whose
         // email was changed outside this adapter is someone else's now, and
         // must never be handed to the person signing up with the old address.
         let wanted = normalize_email(&new.email);
         match self.fetch_contact(&created.id).await? {
-            Some(contact) if contact.email().map(normalize_email).as_deref() == Some(&wanted) => {
-                Ok(created.id)
-            }
+            Some(contact) if same_email(contact_email(&contact), &wanted) => Ok(created.id),
             _ => Err(Error::DuplicateUser),
         }
     }
@@ -294,40 +179,16 @@ impl ContactClient {
             body.insert("meta".into(), Value::Object(meta));
         }
         if !body.is_empty() {
-            let url = self.contact_url(id, "update")?;
-            self.http
-                .send(
-                    Method::POST,
-                    &url,
-                    None,
-                    Some(&Value::Object(body)),
-                    Idempotence::Safe,
-                )
-                .await?;
+            let body = Value::Object(body);
+            let request = Request::item(&CONTACTS, id, "update")?.post(&body, Idempotence::Safe);
+            self.http.send(&request).await?;
         }
-        Ok(changes.apply(current.into_person()))
+        Ok(changes.apply(to_person(current)))
     }
 
     /// Deletes a contact; `Ok(false)` when there was none.
     pub async fn delete(&self, id: &str) -> Result<bool> {
-        let Ok(url) = self.contact_url(id, "delete") else {
-            return Ok(false);
-        };
-        match self
-            .http
-            .send(
-                Method::POST,
-                &url,
-                None,
-                Some(&Value::Object(Map::new())),
-                Idempotence::Safe,
-            )
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) if e.status() == Some(404) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.http.delete_item(&CONTACTS, id).await
     }
 }
 
@@ -351,7 +212,7 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(
-            contact.into_person(),
+            to_person(contact),
             Person {
                 id: "c1".into(),
                 email: Some("a@b.co".into()),
@@ -362,9 +223,6 @@ mod tests {
         );
         let bare: Contact =
             serde_json::from_value(json!({ "id": "c2", "fingerprint": "fp" })).unwrap();
-        assert_eq!(
-            bare.into_person().email.as_deref(),
-            Some("fp@contact.local")
-        );
+        assert_eq!(to_person(bare).email.as_deref(), Some("fp@contact.local"));
     }
 }

@@ -2,17 +2,17 @@
 //! [`Directory`] to find, fetch, create, update and delete people and gets
 //! back [`Person`]s; each directory maps its own records to and from that
 //! shape. Two directories exist: partner users (`partner.rs`, one
-//! sub-account each) and contacts of one account (`contact.rs`).
+//! sub-account each) and contacts of one account (`contact.rs`), both over
+//! the one API client (`partner`). What Auth.js makes of a person (its user
+//! shape, "one user per email") is the adapter's business.
 
 mod contact;
 mod partner;
 
 pub use contact::{contact_fingerprint, ContactClient};
 
-use crate::adapter::date_value;
 use crate::error::{Error, Result};
-use crate::partner::PartnerClient;
-use serde_json::{json, Value};
+use crate::partner::{outcome_unknown, PartnerClient};
 
 /// A user as the adapter sees it, whichever directory holds it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -118,58 +118,47 @@ impl Directory {
     /// Deletes a person; `Ok(false)` when there was none.
     pub async fn delete(&self, id: &str) -> Result<bool> {
         match self {
-            Directory::Partner(client) => client.delete(id).await,
+            Directory::Partner(client) => partner::delete(client, id).await,
             Directory::Contact(client) => client.delete(id).await,
+        }
+    }
+
+    /// The API client underneath, whichever resource it serves.
+    fn client(&self) -> &PartnerClient {
+        match self {
+            Directory::Partner(client) => client,
+            Directory::Contact(client) => client.client(),
         }
     }
 
     /// Retries after a first attempt, as configured.
     pub fn retries(&self) -> u32 {
-        match self {
-            Directory::Partner(client) => client.config().retries,
-            Directory::Contact(client) => client.retries(),
-        }
+        self.client().config().retries
     }
 
     /// The API secret, for redacting it from any message.
     pub fn secret(&self) -> &str {
-        match self {
-            Directory::Partner(client) => &client.config().secret,
-            Directory::Contact(client) => client.secret(),
-        }
+        &self.client().config().secret
     }
 
     /// The overall deadline of one API call, retries included.
     pub fn timeout(&self) -> std::time::Duration {
-        match self {
-            Directory::Partner(client) => client.config().timeout,
-            Directory::Contact(client) => client.timeout(),
-        }
+        self.client().config().timeout
     }
 
-    /// Whether `create` may be repeated without making a second person.
-    pub fn create_is_idempotent(&self) -> bool {
-        matches!(self, Directory::Contact(_))
+    /// Whether a `create` that failed with `error` may still have made the
+    /// person, so that the caller must look before creating again. Never
+    /// for contacts: `ensure` is safe to repeat, and the client has
+    /// repeated it already.
+    pub fn create_outcome_unknown(&self, error: &Error) -> bool {
+        match self {
+            Directory::Partner(_) => outcome_unknown(error),
+            Directory::Contact(_) => false,
+        }
     }
 }
 
 /// `""` is how a cleared name or image is stored (the APIs take strings).
 pub(crate) fn non_empty(value: Option<&str>) -> Option<String> {
     value.filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
-/// A person in the Auth.js user shape `{ id, email, emailVerified, name, image }`.
-pub fn to_auth_user(person: &Person) -> Result<Value> {
-    let email = person
-        .email
-        .as_deref()
-        .filter(|e| !e.trim().is_empty())
-        .ok_or(Error::MissingEmail)?;
-    Ok(json!({
-        "id": person.id,
-        "email": email,
-        "emailVerified": person.email_verified.map(date_value),
-        "name": non_empty(person.name.as_deref()),
-        "image": non_empty(person.image.as_deref()),
-    }))
 }

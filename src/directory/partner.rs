@@ -1,12 +1,18 @@
-//! Partner users as people: the Partner API has no field for Auth.js's
-//! `emailVerified`, so it is kept in the user's `meta`; a user made outside
-//! this adapter counts as verified when it was created (the original
-//! adapter's rule).
+//! Partner users as people (`/v1/partner/user/...`): the Partner API has no
+//! field for Auth.js's `emailVerified`, so it is kept in the user's `meta`;
+//! a user made outside this adapter counts as verified when it was created
+//! (the original adapter's rule).
+//!
+//! The list's email filter is unpublished and may match exactly, so a
+//! look-up asks it with each spelling `identity` names and checks every
+//! answer itself: it never returns a user whose email differs.
 
 use super::{non_empty, Changes, NewPerson, Person};
 use crate::adapter::as_date_ms;
 use crate::error::{Error, Result};
-use crate::partner::{PartnerClient, PartnerUser};
+use crate::identity::{lookup_spellings, normalize_email, same_email};
+use crate::partner::wire::{Created, PartnerUser};
+use crate::partner::{parse, Idempotence, PartnerClient, Request, PARTNER_USERS};
 use serde_json::{json, Map, Value};
 
 /// The meta key that keeps what Auth.js sets as `emailVerified` (epoch ms,
@@ -32,12 +38,31 @@ fn to_person(user: PartnerUser) -> Person {
     }
 }
 
+/// The user whose email matches (trimmed, any case), the oldest if several do.
 pub(super) async fn find_by_email(client: &PartnerClient, email: &str) -> Result<Option<Person>> {
-    Ok(client.find_by_email(email).await?.map(to_person))
+    let wanted = normalize_email(email);
+    for spelling in lookup_spellings(email) {
+        let matches = |user: &PartnerUser| same_email(user.email.as_deref(), &wanted);
+        let found = client
+            .find_in_list(&PARTNER_USERS, ("email", &spelling), matches)
+            .await?;
+        if let Some(user) = found {
+            return Ok(Some(to_person(user)));
+        }
+    }
+    Ok(None)
 }
 
 pub(super) async fn fetch(client: &PartnerClient, id: &str) -> Result<Option<Person>> {
-    Ok(client.fetch(id).await?.map(to_person))
+    Ok(fetch_user(client, id).await?.map(to_person))
+}
+
+async fn fetch_user(client: &PartnerClient, id: &str) -> Result<Option<PartnerUser>> {
+    client.fetch_item(&PARTNER_USERS, id).await
+}
+
+pub(super) async fn delete(client: &PartnerClient, id: &str) -> Result<bool> {
+    client.delete_item(&PARTNER_USERS, id).await
 }
 
 pub(super) async fn create(client: &PartnerClient, new: &NewPerson) -> Result<String> {
@@ -53,15 +78,19 @@ pub(super) async fn create(client: &PartnerClient, new: &NewPerson) -> Result<St
         "meta".into(),
         json!({ META_EMAIL_VERIFIED: new.email_verified }),
     );
-    client.create(&Value::Object(body)).await
+    // Sent once unless the server surely did not act (see `Idempotence`):
+    // the adapter reconciles a create whose outcome is unknown.
+    let body = Value::Object(body);
+    let request = Request::collection(&PARTNER_USERS, "create").post(&body, Idempotence::Unsafe);
+    let created: Created = parse("create user", &client.send(&request).await?)?;
+    Ok(created.id)
 }
 
 pub(super) async fn update(client: &PartnerClient, id: &str, changes: &Changes) -> Result<Person> {
     // The update replaces `meta`, so the current one is read first and kept
     // whole but for the key this adapter owns. Fresh, never from a cache:
     // the meta written back must be current.
-    let mut current = client
-        .fetch(id)
+    let mut current = fetch_user(client, id)
         .await?
         .ok_or_else(|| Error::UserNotFound(format!("with id {id:?}")))?;
     let mut body = Map::new();
@@ -87,7 +116,9 @@ pub(super) async fn update(client: &PartnerClient, id: &str, changes: &Changes) 
         current.meta = Some(meta);
     }
     if !body.is_empty() {
-        client.update(id, &Value::Object(body)).await?;
+        let body = Value::Object(body);
+        let request = Request::item(&PARTNER_USERS, id, "update")?.post(&body, Idempotence::Safe);
+        client.send(&request).await?;
     }
     let mut person = changes.apply(to_person(current));
     person.name = non_empty(person.name.as_deref());

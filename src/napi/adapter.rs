@@ -2,7 +2,7 @@
 //! `call(method, argsJson)` per adapter method.
 
 use super::driven::{DrivenBridge, Driver, StoreStep, Turn};
-use super::outbox::{NativeOutbox, Outbox};
+use super::outbox::{outbox_of, Outbox};
 use super::stores::{NativeMemoryStore, NativeRedisStore};
 use super::{config_error, envelope, guarded, internal_error};
 use crate::adapter::{self, Adapter};
@@ -11,13 +11,11 @@ use crate::error::Error;
 use crate::options::{parse_adapter_options, AdapterConfig, DirectoryKind};
 use crate::partner::PartnerClient;
 use crate::store::{JsStore, Store};
-use napi::bindgen_prelude::{within_runtime_if_available, Either3};
+use napi::bindgen_prelude::{Either, Either3};
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
-use std::future::Future;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 
 #[napi]
 pub struct NativeAdapter {
@@ -36,21 +34,22 @@ type Answer = Either3<String, u32, StoreStep>;
 
 /// `store` makes the store once the options are read.
 fn build_adapter(
+    env: &Env,
     options_json: &str,
-    outbox: &NativeOutbox,
     store: impl FnOnce(&AdapterConfig) -> Store,
 ) -> napi::Result<NativeAdapter> {
+    let outbox = outbox_of(env)?;
     let config = parse_adapter_options(options_json).map_err(config_error)?;
     if let Some(unset) = config.secret_unset() {
         return Ok(NativeAdapter {
             inner: Err(unset),
-            outbox: outbox.inner.clone(),
+            outbox,
             driver: None,
             store_timeout: config.partner.timeout,
         });
     }
     let store = store(&config);
-    let driver = matches!(store, Store::Js(_)).then(|| Driver::new(outbox.inner.clone()));
+    let driver = matches!(store, Store::Js(_)).then(|| Driver::new(outbox.clone()));
     let store_timeout = config.partner.timeout;
     let client = PartnerClient::new(config.partner).map_err(config_error)?;
     let directory = match config.directory {
@@ -59,7 +58,7 @@ fn build_adapter(
     };
     Ok(NativeAdapter {
         inner: Ok(Arc::new(Adapter::new(directory, store, config.settings))),
-        outbox: outbox.inner.clone(),
+        outbox,
         driver,
         store_timeout,
     })
@@ -69,30 +68,28 @@ fn build_adapter(
 impl NativeAdapter {
     #[napi(factory)]
     pub fn with_memory_store(
+        env: &Env,
         options_json: String,
-        outbox: &NativeOutbox,
         store: &NativeMemoryStore,
     ) -> napi::Result<Self> {
-        build_adapter(&options_json, outbox, |_| {
-            Store::Memory(store.inner.clone())
-        })
+        build_adapter(env, &options_json, |_| Store::Memory(store.inner.clone()))
     }
 
     #[napi(factory)]
     pub fn with_redis_store(
+        env: &Env,
         options_json: String,
-        outbox: &NativeOutbox,
         store: &NativeRedisStore,
     ) -> napi::Result<Self> {
-        build_adapter(&options_json, outbox, |_| Store::Redis(store.inner.clone()))
+        build_adapter(env, &options_json, |_| Store::Redis(store.inner.clone()))
     }
 
     /// An adapter over a store written in JS: its calls answer with store
     /// steps that `lib/kv/` runs and hands back (`resume`); the `timeout`
     /// option bounds each step.
     #[napi(factory)]
-    pub fn with_js_store(options_json: String, outbox: &NativeOutbox) -> napi::Result<Self> {
-        build_adapter(&options_json, outbox, |config| {
+    pub fn with_js_store(env: &Env, options_json: String) -> napi::Result<Self> {
+        build_adapter(env, &options_json, |config| {
             Store::Js(Arc::new(JsStore::new(
                 Box::new(DrivenBridge),
                 config.partner.timeout,
@@ -116,15 +113,10 @@ impl NativeAdapter {
     /// Runs an adapter method; `args_json` is a JSON array of its arguments.
     /// Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
     /// text at once when the work completes without waiting (a MemoryStore
-    /// record, a cached user); else a call id, whose envelope the adapter's
-    /// outbox hands to JS when it is ready. Over a JS store, the call is
+    /// record, a cached user); else a call id, whose envelope the outbox
+    /// hands to JS when it is ready. Over a JS store, the call is
     /// driven on the JS thread (`driven.rs`) and may answer a store step.
     ///
-    /// The work is polled once here, on the JS thread, before anything is
-    /// handed to tokio: work that never waits then costs no thread hop in
-    /// either direction, and work that does wait has already sent its first
-    /// request. A future may move to another executor between polls; tokio
-    /// polls a spawned task at once, so it registers its real waker.
     #[napi(ts_return_type = "string | number | StoreStep")]
     pub fn call(&self, env: &Env, method: String, args_json: String) -> napi::Result<Answer> {
         let adapter = match &self.inner {
@@ -140,17 +132,10 @@ impl NativeAdapter {
             let id = self.outbox.open(env);
             return Ok(self.answer(env, driver.start(id, work)));
         }
-        let mut work = Box::pin(work);
-        let mut cx = Context::from_waker(Waker::noop());
-        match within_runtime_if_available(|| work.as_mut().poll(&mut cx)) {
-            Poll::Ready(envelope) => Ok(Either3::A(envelope)),
-            Poll::Pending => {
-                let outbox = self.outbox.clone();
-                let id = outbox.open(env);
-                napi::bindgen_prelude::spawn(async move { outbox.deliver(id, work.await) });
-                Ok(Either3::B(id))
-            }
-        }
+        Ok(match self.outbox.settle(env, work) {
+            Either::A(envelope) => Either3::A(envelope),
+            Either::B(id) => Either3::B(id),
+        })
     }
 
     /// Hands a driven call the outcome of its store step `seq` (the text,

@@ -1,12 +1,15 @@
 //! The native stores as JS classes, and what `lib/kv/` (the stores written
 //! in JS) takes from Rust: the operation names and the Lua scripts.
 
+use super::outbox::{outbox_of, Outbox};
 use super::{config_error, guarded};
 use crate::error::Error;
 use crate::options::parse_redis_options;
 use crate::store::js::StoreOp;
 use crate::store::redis::{RELEASE_LUA, USE_TOKEN_LUA, WRITE_LUA};
 use crate::store::{MemoryStore, RedisStore};
+use napi::bindgen_prelude::Either;
+use napi::Env;
 use napi_derive::napi;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -80,31 +83,36 @@ fn ttl_from_js(ttl_ms: Option<f64>) -> Option<u64> {
 #[napi]
 pub struct NativeRedisStore {
     pub(crate) inner: Arc<RedisStore>,
+    outbox: Arc<Outbox>,
 }
 
 #[napi]
 impl NativeRedisStore {
     #[napi(constructor)]
-    pub fn new(options_json: String) -> napi::Result<Self> {
+    pub fn new(env: &Env, options_json: String) -> napi::Result<Self> {
+        let outbox = outbox_of(env)?;
         let o = parse_redis_options(&options_json).map_err(config_error)?;
         let store = RedisStore::new(o.target, o.timeout, &o.key_prefix, o.ca.as_deref())
             .map_err(config_error)?;
         Ok(Self {
             inner: Arc::new(store),
+            outbox,
         })
     }
 
-    /// Resolves to the envelope `{ ok }` / `{ error }` as JSON text.
-    #[napi]
-    pub async fn command(
+    /// The envelope `{ ok }` / `{ error }` as JSON text, or the call id under
+    /// which the outbox delivers it.
+    #[napi(ts_return_type = "string | number")]
+    pub fn command(
         &self,
+        env: &Env,
         op: String,
         key: String,
         value: Option<String>,
         ttl_ms: Option<f64>,
-    ) -> String {
+    ) -> Either<String, u32> {
         let store = self.inner.clone();
-        guarded(async move {
+        let work = guarded(async move {
             Ok(match op.as_str() {
                 "get" => json!(store.get(&key).await?),
                 "getdel" => json!(store.getdel(&key).await?),
@@ -119,8 +127,8 @@ impl NativeRedisStore {
                 }
                 other => return Err(Error::invalid(format!("unknown store command `{other}`"))),
             })
-        })
-        .await
+        });
+        self.outbox.settle(env, work)
     }
 
     /// Drops the connection; the next command reconnects.

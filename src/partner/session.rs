@@ -1,7 +1,8 @@
 //! ChatBotKit session tokens: a short-lived token scoped to one partner
 //! user's own environment (`POST /v1/partner/user/{id}/session/create`).
 
-use super::PartnerClient;
+use super::wire::Session;
+use super::{parse, shape_error, Idempotence, PartnerClient, Request, PARTNER_USERS};
 use crate::adapter::{as_date_ms, date_value};
 use crate::error::{Error, Result};
 use crate::options::SessionParams;
@@ -16,27 +17,19 @@ pub async fn create_session(
     if user_id.is_empty() {
         return Err(Error::invalid("the user id must be a non-empty string"));
     }
-    let answer = client
-        .post_user_action(user_id, "session/create", &request_body(params))
-        .await
-        .map_err(|e| match e {
-            Error::PartnerApi {
-                status: Some(404), ..
-            } => Error::UserNotFound(format!("with id {user_id:?}")),
-            other => other,
-        })?;
-    let (Some(id), Some(token), Some(expires_at)) = (
-        answer.get("id").and_then(Value::as_str),
-        answer.get("token").and_then(Value::as_str),
-        answer.get("expiresAt").and_then(as_date_ms),
-    ) else {
-        return Err(Error::PartnerApi {
-            status: Some(200),
-            partner_code: None,
-            message: "the session/create response does not have the documented shape".into(),
-        });
-    };
-    Ok(json!({ "id": id, "token": token, "expiresAt": date_value(expires_at) }))
+    const ACTION: &str = "session/create";
+    let body = request_body(params);
+    // Each call makes a new session: not repeated after an unclear failure.
+    let request = Request::item(&PARTNER_USERS, user_id, ACTION)?.post(&body, Idempotence::Unsafe);
+    let answer = client.send(&request).await.map_err(|e| match e {
+        Error::PartnerApi {
+            status: Some(404), ..
+        } => Error::UserNotFound(format!("with id {user_id:?}")),
+        other => other,
+    })?;
+    let session: Session = parse(ACTION, &answer)?;
+    let expires_at = as_date_ms(&session.expires_at).ok_or_else(|| shape_error(ACTION))?;
+    Ok(json!({ "id": session.id, "token": session.token, "expiresAt": date_value(expires_at) }))
 }
 
 /// `{ durationInSeconds?, config?: { allowedRoutes?, contactId? } }`.

@@ -1,0 +1,270 @@
+// Every native call that returns a promise settles through the one outbox of
+// its JS environment (src/napi/outbox.rs, lib/outbox.js): not only adapter
+// calls (delivery.test.mjs) but createChatBotKitSession and RedisStore's own
+// get/set/del/getdel. So a burst of their answers is handed over a few per
+// event-loop turn, a script awaiting one stays alive for it and then exits,
+// worker threads each have their own, and a second copy of the package
+// loaded into the same environment (a test runner's fresh module registry)
+// works next to the first.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { fork, spawn } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { createChatBotKitSession, RedisStore } from '../index.mjs';
+import { startFakePartnerApi } from '../testing/index.mjs';
+import { startRedis, redisTestOptions } from './helpers/redis.mjs';
+
+const INDEX = fileURLToPath(new URL('../index.mjs', import.meta.url));
+const INDEX_CJS = fileURLToPath(new URL('../index.js', import.meta.url));
+const PARTNER_CHILD = fileURLToPath(new URL('./fixtures/partner-child.mjs', import.meta.url));
+
+/**
+ * Starts `n` calls whose answers all arrive while this thread is busy, so
+ * they are all waiting when the event loop next turns. Gives the answers and
+ * how many settled in each turn of the event loop.
+ */
+async function burst(n, call, busyMs) {
+  const perTurn = new Map();
+  let turn = 0;
+  const calls = Array.from({ length: n }, async (_, i) => {
+    const answer = await call(i);
+    perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+    return answer;
+  });
+  const busyUntil = performance.now() + busyMs;
+  while (performance.now() < busyUntil);
+  let bursting = true;
+  const countTurns = () => {
+    turn++;
+    if (bursting) setImmediate(countTurns);
+  };
+  setImmediate(countTurns);
+  try {
+    return { answers: await Promise.all(calls), perTurn: [...perTurn.values()] };
+  } finally {
+    bursting = false;
+  }
+}
+
+/** At most 16 per batch, and at most three batches between two turns of the counter. */
+function assertFewPerTurn(perTurn, n) {
+  const most = Math.max(...perTurn);
+  assert.ok(most <= 48, `${most} answers settled in one turn (${perTurn})`);
+  assert.ok(perTurn.length >= n / 48, `only ${perTurn.length} turns for ${n} answers`);
+}
+
+/** Runs `script` (an ES module) in a fresh Node; gives its exit code, signal, output and time. */
+async function runScript(script) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
+  const started = performance.now();
+  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const [code, signal] = await new Promise((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
+  clearTimeout(killer);
+  return { code, signal, output, ms: performance.now() - started };
+}
+
+/** Runs `source` (CommonJS) in a worker thread; gives what it posted once it exited by itself. */
+function inWorker(source, workerData) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(source, { eval: true, workerData });
+    let answer;
+    worker.on('message', (m) => (answer = m));
+    worker.on('error', reject);
+    worker.on('exit', (code) => (code === 0 ? resolve(answer) : reject(new Error(`exit ${code}`))));
+  });
+}
+
+describe('createChatBotKitSession settles through the outbox', () => {
+  let api;
+  before(async () => {
+    api = await startFakePartnerApi();
+    for (let u = 0; u < 10; u++) api.addUser({ id: `usr_${u}`, email: `user${u}@example.com` });
+  });
+  after(() => api.close());
+
+  test('a burst of 120 sessions: each caller gets its own, a few per event-loop turn', async () => {
+    // The API in another process, so that it answers while this thread is busy.
+    const child = fork(PARTNER_CHILD, ['10', '200'], { stdio: 'ignore' });
+    try {
+      const remote = await new Promise((resolve, reject) => {
+        child.once('message', resolve);
+        child.once('error', reject);
+      });
+      const options = { secret: remote.secret, baseUrl: remote.url };
+      await createChatBotKitSession(options, 'usr_0'); // connection set-up out of the burst
+      const n = 120;
+      const { answers, perTurn } = await burst(
+        n,
+        (i) => createChatBotKitSession(options, `usr_${i % 10}`, { durationInSeconds: 60 + i }),
+        800,
+      );
+      assert.equal(new Set(answers.map((s) => s.token)).size, n, 'each caller its own token');
+      answers.forEach((s) => assert.ok(s.expiresAt instanceof Date));
+      assertFewPerTurn(perTurn, n);
+    } finally {
+      child.disconnect();
+    }
+  });
+
+  test('a script awaiting a slow session stays alive for it, then exits by itself', async () => {
+    api.setLatency(400);
+    try {
+      const { code, signal, output, ms } = await runScript(`
+        import { createChatBotKitSession } from ${JSON.stringify(INDEX)};
+        const options = { secret: ${JSON.stringify(api.secret)}, baseUrl: ${JSON.stringify(api.url)} };
+        const session = await createChatBotKitSession(options, 'usr_3');
+        console.log('GOT ' + typeof session.token);
+      `);
+      // Exit code 13 would be Node's "unsettled top-level await": the process
+      // ran out of things to wait for before the answer came.
+      assert.equal(signal, null, `it did not exit by itself:\n${output}`);
+      assert.equal(code, 0, output);
+      assert.match(output, /^GOT string$/m);
+      assert.ok(ms >= 400, `exited after ${ms.toFixed(0)} ms, before the answer could come`);
+    } finally {
+      api.setLatency(0);
+    }
+  });
+
+  test('errors keep their codes: an unknown user, an unset secret', async () => {
+    const options = { secret: api.secret, baseUrl: api.url };
+    await assert.rejects(createChatBotKitSession(options, 'usr_missing'), {
+      code: 'USER_NOT_FOUND',
+    });
+    await assert.rejects(createChatBotKitSession({ baseUrl: api.url }, 'usr_1'), {
+      code: 'CONFIG',
+    });
+  });
+});
+
+describe('RedisStore settles through the outbox', redisTestOptions(), () => {
+  let redis;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(() => redis?.close());
+
+  test('a burst of 300 gets: each caller gets its own value, a few per event-loop turn', async () => {
+    const store = new RedisStore({ url: redis.url, keyPrefix: 'burst:' });
+    try {
+      const n = 300;
+      await Promise.all(Array.from({ length: n }, (_, i) => store.set(`k${i}`, { i })));
+      const { answers, perTurn } = await burst(n, (i) => store.get(`k${i}`), 800);
+      answers.forEach((value, i) => assert.deepEqual(value, { i }));
+      assertFewPerTurn(perTurn, n);
+    } finally {
+      store.close();
+    }
+  });
+
+  test('set, get, getdel and del keep their behaviour and error codes', async () => {
+    const store = new RedisStore({ url: redis.url, keyPrefix: 'ops:' });
+    try {
+      await store.set('a', { x: 1 }, { px: 60_000 });
+      assert.deepEqual(await store.get('a'), { x: 1 });
+      assert.deepEqual(await store.getdel('a'), { x: 1 });
+      assert.equal(await store.get('a'), null);
+      await store.set('b', 'text');
+      await store.del('b');
+      assert.equal(await store.get('b'), null);
+      // Settled at once, without a round trip: the envelope's error code.
+      await assert.rejects(store.command('nope', 'k'), { code: 'INVALID_INPUT' });
+      await assert.rejects(store.command('set', 'k'), { code: 'INVALID_INPUT' });
+    } finally {
+      store.close();
+    }
+    const down = new RedisStore({ url: 'redis://127.0.0.1:9', timeout: 300 });
+    await assert.rejects(down.get('k'), { code: 'STORE' });
+  });
+
+  test('a script awaiting a get stays alive for it, then exits by itself', async () => {
+    const seed = new RedisStore({ url: redis.url, keyPrefix: 'slow:' });
+    await seed.set('late', 7);
+    seed.close();
+    // The script reaches Redis through a proxy that holds each answer 400 ms.
+    const { code, signal, output, ms } = await runScript(`
+      import net from 'node:net';
+      import { RedisStore } from ${JSON.stringify(INDEX)};
+      const proxy = net.createServer((client) => {
+        const upstream = net.connect(${redis.port}, '127.0.0.1');
+        upstream.on('data', (d) => setTimeout(() => client.write(d), 400));
+        client.on('data', (d) => upstream.write(d));
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
+      });
+      await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      proxy.unref();
+      const url = 'redis://127.0.0.1:' + proxy.address().port;
+      const store = new RedisStore({ url, keyPrefix: 'slow:', timeout: 5000 });
+      const value = await store.get('late');
+      console.log('GOT ' + JSON.stringify(value));
+    `);
+    assert.equal(signal, null, `it did not exit by itself:\n${output}`);
+    assert.equal(code, 0, output);
+    assert.match(output, /^GOT 7$/m);
+    assert.ok(ms >= 400, `exited after ${ms.toFixed(0)} ms, before the answer could come`);
+  });
+
+  test('worker threads: each has its own outbox, alongside the main thread', async () => {
+    const source = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      import(workerData.index).then(async ({ RedisStore }) => {
+        const store = new RedisStore({ url: workerData.url, keyPrefix: workerData.prefix });
+        const keys = Array.from({ length: 50 }, (_, i) => 'k' + i);
+        await Promise.all(keys.map((k, i) => store.set(k, i)));
+        const values = await Promise.all(keys.map((k) => store.get(k)));
+        store.close();
+        parentPort.postMessage(values);
+      });
+    `;
+    const expected = Array.from({ length: 50 }, (_, i) => i);
+    const main = new RedisStore({ url: redis.url, keyPrefix: 'main:' });
+    try {
+      const [a, b, here] = await Promise.all([
+        inWorker(source, { index: INDEX, url: redis.url, prefix: 'wa:' }),
+        inWorker(source, { index: INDEX, url: redis.url, prefix: 'wb:' }),
+        Promise.all(expected.map((i) => main.set(`k${i}`, i).then(() => main.get(`k${i}`)))),
+      ]);
+      assert.deepEqual(a, expected);
+      assert.deepEqual(b, expected);
+      assert.deepEqual(here, expected);
+    } finally {
+      main.close();
+    }
+  });
+
+  test('a second copy of the package in the same environment works next to the first', async () => {
+    // What a test runner does that gives each test file a fresh module
+    // registry over the one loaded addon: lib/ is evaluated again and
+    // registers its own outbox; stores made by either copy keep settling.
+    const { code, signal, output } = await runScript(`
+      import { createRequire } from 'node:module';
+      const require = createRequire(${JSON.stringify(INDEX_CJS)});
+      const first = require(${JSON.stringify(INDEX_CJS)});
+      const a = new first.RedisStore({ url: ${JSON.stringify(redis.url)}, keyPrefix: 'copy-a:' });
+      await a.set('k', 'from a');
+      for (const file of Object.keys(require.cache)) {
+        if (!file.endsWith('binding.js') && !file.endsWith('.node')) delete require.cache[file];
+      }
+      const second = require(${JSON.stringify(INDEX_CJS)});
+      if (second === first) throw new Error('the package was not loaded again');
+      const b = new second.RedisStore({ url: ${JSON.stringify(redis.url)}, keyPrefix: 'copy-b:' });
+      await b.set('k', 'from b');
+      const got = await Promise.all([a.get('k'), b.get('k'), a.get('k'), b.get('k')]);
+      a.close();
+      b.close();
+      console.log('GOT ' + JSON.stringify(got));
+    `);
+    assert.equal(signal, null, `it did not exit by itself:\n${output}`);
+    assert.equal(code, 0, output);
+    assert.match(output, /^GOT \["from a","from b","from a","from b"\]$/m);
+  });
+});
