@@ -173,3 +173,93 @@ describe('one client call per core store operation', redisTestOptions(), () => {
     });
   }
 });
+
+// The crossings themselves: an adapter call over a JS store is driven on the
+// JS thread (src/napi/driven.rs, lib/kv/drive.js); every store operation is
+// one step handed to JS. Counted on the native adapter, with each kind's
+// real lib/kv module behind it.
+describe('one crossing per core store operation, and no call left behind', () => {
+  const { drive } = require('../lib/kv/drive.js');
+  const { kvFor } = require('../lib/kv/index.js');
+  const { encode, unwrap } = require('../lib/codec.js');
+  const { NativeAdapter } = require('../binding.js');
+
+  function nativeOver(store, options = {}) {
+    const native = NativeAdapter.withJsStore(
+      JSON.stringify({ secret: 's', baseUrl: 'http://127.0.0.1:9', retries: 0, ...options }),
+    );
+    const { ops } = kvFor(store, { timeout: native.storeTimeoutMs });
+    const steps = [];
+    const counting = Object.fromEntries(
+      Object.entries(ops).map(([op, run]) => [
+        op,
+        (step) => {
+          steps.push(op);
+          return run(step);
+        },
+      ]),
+    );
+    const call = async (name, ...args) => {
+      const answer = native.call(name, encode(args));
+      return unwrap(typeof answer === 'string' ? answer : await drive(native, counting, answer));
+    };
+    return { native, steps, call };
+  }
+
+  for (const [kind, withGetdel] of [
+    ['js object', true],
+    ['js object without getdel', false],
+  ]) {
+    test(`${kind}: each store operation of a call is one step`, async () => {
+      const { native, steps, call } = nativeOver(mapStore({ withGetdel }));
+      const expires = new Date(Date.now() + 60_000);
+      const run = async (name, ...args) => {
+        steps.length = 0;
+        const result = await call(name, ...args);
+        return { result, steps: [...steps] };
+      };
+      const token = { identifier: 'a@example.com', token: 'tok', expires };
+      assert.deepEqual((await run('createVerificationToken', token)).steps, ['write']);
+      const used = await run('useVerificationToken', { identifier: 'a@example.com', token: 'tok' });
+      assert.equal(used.result.token, 'tok');
+      assert.deepEqual(used.steps, ['useToken']);
+      const session = { sessionToken: 'sess', userId: 'usr_1', expires };
+      assert.deepEqual((await run('createSession', session)).steps, ['write', 'get']);
+      assert.deepEqual((await run('deleteSession', 'sess')).steps, ['getdel', 'write']);
+      assert.equal(native.callsInProgress, 0);
+    });
+  }
+
+  test('a store that throws is a STORE error, and the call is over', async () => {
+    const store = mapStore();
+    store.get = async () => {
+      throw new Error('boom at session:secret-token-123');
+    };
+    const { native, call } = nativeOver(store);
+    await assert.rejects(call('getSessionAndUser', 'secret-token-123'), (e) => {
+      assert.equal(e.code, 'STORE');
+      assert.match(e.message, /get\(\) failed: boom/);
+      assert.doesNotMatch(e.message, /secret-token-123/);
+      return true;
+    });
+    assert.equal(native.callsInProgress, 0);
+  });
+
+  test('a store that never settles is a STORE error at the deadline; its late answer is dropped', async () => {
+    const store = mapStore();
+    let settle;
+    store.get = () => new Promise((resolve) => (settle = resolve));
+    const { native, call } = nativeOver(store, { timeout: 150 });
+    const started = performance.now();
+    await assert.rejects(call('getSessionAndUser', 'sess'), (e) => {
+      assert.equal(e.code, 'STORE');
+      assert.match(e.message, /did not settle within 150 ms/);
+      return true;
+    });
+    assert.ok(performance.now() - started < 2_000);
+    assert.equal(native.callsInProgress, 0);
+    settle({ late: true }); // nothing left to resume: ignored
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(native.callsInProgress, 0);
+  });
+});
