@@ -27,11 +27,6 @@ class Locks {
       if (this.#tails.get(name) === mine) this.#tails.delete(name);
     }
   }
-
-  /** Names held or waited for (for tests). */
-  get size() {
-    return this.#tails.size;
-  }
 }
 
 module.exports = { Locks };
