@@ -25,14 +25,14 @@ export declare class NativeAdapter {
    * hands to JS when it is ready. Over a JS store, the call is
    * driven on the JS thread (`driven.rs`) and may answer a store step.
    */
-  call(method: string, argsJson: string): string | number | StoreStep
+  call(method: AdapterMethod, argsJson: string): Answer
   /**
    * Hands a driven call the outcome of its store step `seq` (the text,
    * or the JS error's message) and polls it on.
    */
-  resume(id: number, seq: number, value?: string | undefined | null, error?: string | undefined | null): string | number | StoreStep
+  resume(id: number, seq: number, value?: string | undefined | null, error?: string | undefined | null): Answer
   /** Polls a driven call the outbox said was woken. */
-  poll(id: number): string | number | StoreStep
+  poll(id: number): Answer
   /** Driven calls in progress (for tests: none is left behind). */
   get callsInProgress(): number
 }
@@ -66,7 +66,7 @@ export declare class NativePartner {
    * `{ id, token, expiresAt }` (`expiresAt` a tagged date), or the call
    * id under which the outbox delivers it.
    */
-  createSession(userId: string, paramsJson: string): string | number
+  createSession(userId: string, paramsJson: string): Settled
 }
 
 /** The native Redis / Redis Cluster store. Values are JSON text. */
@@ -76,13 +76,22 @@ export declare class NativeRedisStore {
    * The envelope `{ ok }` / `{ error }` as JSON text, or the call id under
    * which the outbox delivers it.
    */
-  command(op: string, key: string, value?: string | undefined | null, ttlMs?: number | undefined | null): string | number
+  command(op: string, key: string, value?: string | undefined | null, ttlMs?: number | undefined | null): Settled
   /** Drops the connection; the next command reconnects. */
   close(): void
 }
 
+/** An Auth.js adapter method, by its name in Auth.js. */
+export type AdapterMethod = 'createUser' | 'getUser' | 'getUserByEmail' | 'getUserByAccount' | 'updateUser' | 'deleteUser' | 'linkAccount' | 'unlinkAccount' | 'getAccount' | 'createSession' | 'getSessionAndUser' | 'updateSession' | 'deleteSession' | 'createVerificationToken' | 'useVerificationToken' | 'createAuthenticator' | 'getAuthenticator' | 'listAuthenticatorsByUserId' | 'updateAuthenticatorCounter'
+
 /** The adapter methods, in Auth.js contract order. */
-export declare function adapterMethods(): Array<string>
+export declare function adapterMethods(): Array<AdapterMethod>
+
+/**
+ * A turn of a call as JS receives it: the envelope text (done), a call id
+ * (the outbox will say when there is more), or a store step to run.
+ */
+export type Answer = string | number | StoreStep
 
 /**
  * One finished call, as JS takes it; or, without an envelope, a call
@@ -123,6 +132,14 @@ export interface OptionInfo {
  * for what is made from then on.
  */
 export declare function registerOutbox(onReady: () => void): NativeOutbox
+
+/**
+ * What a call that settles through the outbox answers: its envelope
+ * (`{"ok": value}` or `{"error": {code, message, ...}}` as JSON text) when
+ * the work completed without waiting, else the id of the `Completion` that
+ * will carry it.
+ */
+export type Settled = string | number
 
 /** The operations every JS store module (`lib/kv/`) implements, by name. */
 export declare function storeOps(): Array<string>

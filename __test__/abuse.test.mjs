@@ -3,34 +3,19 @@
 // after `maxVerificationAttempts` (default 5) failed uses for one email, its
 // outstanding codes are void. These tests guess like an attacker would:
 // one after another, and many at once.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ChatBotKitPartnerAdapter, MemoryStore } from '../index.mjs';
-import { startFakePartnerApi } from '../testing/index.mjs';
-import { mapStore } from './helpers/stores.mjs';
+import { MemoryStore } from '../index.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
+import { storeKinds } from './helpers/stores.mjs';
 
-let api;
-before(async () => {
-  api = await startFakePartnerApi();
-});
-after(() => api.close());
+const api = useFakeApi();
 
-const STORES = {
-  memory: () => new MemoryStore(),
-  'js object': () => mapStore({ withGetdel: true }),
-  'js object without getdel': () => mapStore(),
-};
-
-function makeAdapter(store, extra = {}) {
-  return ChatBotKitPartnerAdapter({
-    secret: api.secret,
-    baseUrl: api.url,
-    store,
-    retries: 0,
-    ...extra,
-  });
-}
+// The single-process store kinds (the Redis-backed ones are covered by the
+// concurrent-guess tests of security.test.mjs).
+const KINDS = storeKinds(null);
+const makeAdapter = (store, extra = {}) => partnerAdapter(api, { store, retries: 0, ...extra });
 
 let n = 0;
 /** A fresh identifier per test, so no counter leaks from one to another. */
@@ -59,10 +44,11 @@ async function guessWrong(adapter, identifier, token, times, from = 0) {
   }
 }
 
-for (const [kind, makeStore] of Object.entries(STORES)) {
+for (const [kind, make] of Object.entries(KINDS)) {
+  const makeStore = async () => (await make()).store;
   describe(`maxVerificationAttempts (${kind})`, () => {
     test('5 wrong codes (the default) void the real one', async () => {
-      const adapter = makeAdapter(makeStore());
+      const adapter = makeAdapter(await makeStore());
       const identifier = email();
       const token = await issue(adapter, identifier);
       await guessWrong(adapter, identifier, token, 5);
@@ -74,7 +60,7 @@ for (const [kind, makeStore] of Object.entries(STORES)) {
     });
 
     test('every outstanding code of that email is void, not only the last one', async () => {
-      const adapter = makeAdapter(makeStore());
+      const adapter = makeAdapter(await makeStore());
       const identifier = email();
       const first = await issue(adapter, identifier);
       const second = await issue(adapter, identifier);
@@ -89,7 +75,7 @@ for (const [kind, makeStore] of Object.entries(STORES)) {
     });
 
     test('4 wrong codes, then the right one: signed in', async () => {
-      const adapter = makeAdapter(makeStore());
+      const adapter = makeAdapter(await makeStore());
       const identifier = email();
       const token = await issue(adapter, identifier);
       await guessWrong(adapter, identifier, token, 4);
@@ -100,7 +86,7 @@ for (const [kind, makeStore] of Object.entries(STORES)) {
     });
 
     test('a successful use resets the count', async () => {
-      const adapter = makeAdapter(makeStore());
+      const adapter = makeAdapter(await makeStore());
       const identifier = email();
       const a = await issue(adapter, identifier);
       await guessWrong(adapter, identifier, a, 4);
@@ -111,7 +97,7 @@ for (const [kind, makeStore] of Object.entries(STORES)) {
     });
 
     test('a custom limit: 2', async () => {
-      const adapter = makeAdapter(makeStore(), { maxVerificationAttempts: 2 });
+      const adapter = makeAdapter(await makeStore(), { maxVerificationAttempts: 2 });
       const identifier = email();
       const ok = await issue(adapter, identifier);
       await guessWrong(adapter, identifier, ok, 1);
@@ -122,7 +108,7 @@ for (const [kind, makeStore] of Object.entries(STORES)) {
     });
 
     test('maxVerificationAttempts: 0 disables the limit', async () => {
-      const adapter = makeAdapter(makeStore(), { maxVerificationAttempts: 0 });
+      const adapter = makeAdapter(await makeStore(), { maxVerificationAttempts: 0 });
       const identifier = email();
       const token = await issue(adapter, identifier);
       await guessWrong(adapter, identifier, token, 25);
@@ -133,7 +119,7 @@ for (const [kind, makeStore] of Object.entries(STORES)) {
     });
 
     test('identifiers compare trimmed and case-insensitively, for the code and the count', async () => {
-      const adapter = makeAdapter(makeStore());
+      const adapter = makeAdapter(await makeStore());
       const base = email();
       const token = await issue(
         adapter,
@@ -168,7 +154,7 @@ for (const [kind, makeStore] of Object.entries(STORES)) {
     });
 
     test('Ada@Example.com (with a trailing space) is used as ada@example.com', async () => {
-      const adapter = makeAdapter(makeStore());
+      const adapter = makeAdapter(await makeStore());
       const token = await issue(adapter, 'Ada@Example.com ');
       const used = await adapter.useVerificationToken({
         identifier: 'ada@example.com',
@@ -182,7 +168,7 @@ for (const [kind, makeStore] of Object.entries(STORES)) {
     });
 
     test("wrong guesses for one email do not void another email's code", async () => {
-      const adapter = makeAdapter(makeStore());
+      const adapter = makeAdapter(await makeStore());
       const victim = email();
       const attacker = email();
       const token = await issue(adapter, victim);
@@ -195,7 +181,7 @@ for (const [kind, makeStore] of Object.entries(STORES)) {
     });
 
     test('the right code under another email is a failure and never returns the token', async () => {
-      const adapter = makeAdapter(makeStore());
+      const adapter = makeAdapter(await makeStore());
       const owner = email();
       const token = await issue(adapter, owner);
       assert.equal(
@@ -255,7 +241,7 @@ describe('guesses sent at the same time', () => {
   // answer before sending the next guess.
   for (const kind of ['js object', 'js object without getdel']) {
     test(`50 concurrent wrong guesses on a ${kind} store void the code`, async () => {
-      const adapter = makeAdapter(STORES[kind]());
+      const adapter = makeAdapter((await KINDS[kind]()).store);
       const identifier = email();
       const token = await issue(adapter, identifier);
       await Promise.all(

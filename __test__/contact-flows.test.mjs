@@ -4,33 +4,26 @@
 // it makes, by operation, and what ChatBotKit holds afterwards.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ChatBotKitContactAdapter,
-  ChatBotKitContactEmailProvider,
-  ContactMemoryStore,
-  RedisStore,
-} from '../index.js';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { ChatBotKitContactAdapter, ChatBotKitContactEmailProvider } from '../index.js';
+import { useFakeApi } from './helpers/api.mjs';
 import { startFakeOAuthProvider } from './helpers/oauth-provider.mjs';
 import { ORIGIN, authClient, location, partnerOps, recordingLogger } from './helpers/auth.mjs';
-import { redisAvailable, startRedis } from './helpers/redis.mjs';
+import { startRedis } from './helpers/redis.mjs';
+import { WITH_REDIS, storeKinds } from './helpers/stores.mjs';
 
 const AUTH_SECRET = 'contact-flows-test-auth-secret-0123456789';
-const WITH_REDIS = redisAvailable() || Boolean(process.env.CI);
 
-let api;
+const api = useFakeApi();
 let acme;
 let redis = null;
 
 before(async () => {
-  api = await startFakePartnerApi();
   acme = await startFakeOAuthProvider({ id: 'acme', name: 'Acme', type: 'oauth' });
   if (WITH_REDIS) redis = await startRedis();
 });
 
 after(async () => {
   await acme?.close();
-  await api?.close();
   await redis?.close();
 });
 
@@ -38,14 +31,15 @@ let serial = 0;
 const newEmail = (tag) => `${tag}-${process.pid}-${++serial}@example.com`;
 const contactByEmail = (email) => [...api.contacts.values()].find((c) => c.email === email);
 
-const STORES = { memory: () => new ContactMemoryStore() };
-if (WITH_REDIS) STORES.redis = () => new RedisStore({ url: redis.url, keyPrefix: 'flows:' });
-else test('contact flows on RedisStore', { skip: 'redis-server is not installed' }, () => {});
+// A MemoryStore and a RedisStore, from the one table of store kinds.
+const KINDS = WITH_REDIS ? ['memory', 'redis'] : ['memory'];
+if (!WITH_REDIS)
+  test('contact flows on RedisStore', { skip: 'redis-server is not installed' }, () => {});
 
-for (const [storeName, makeStore] of Object.entries(STORES)) {
+for (const storeName of KINDS) {
   describe(`Contact adapter sign-in on the ${storeName} store`, () => {
-    function app() {
-      const store = makeStore();
+    async function app() {
+      const { store } = await storeKinds(redis)[storeName]();
       const outbox = [];
       const log = recordingLogger();
       const config = {
@@ -76,7 +70,7 @@ for (const [storeName, makeStore] of Object.entries(STORES)) {
     }
 
     test('email: a new person becomes a verified contact and is signed in', async () => {
-      const a = app();
+      const a = await app();
       const browser = a.client();
       const email = newEmail('new');
       const before = Date.now();
@@ -108,7 +102,7 @@ for (const [storeName, makeStore] of Object.entries(STORES)) {
     });
 
     test('email: an existing contact is signed in and marked verified, not re-created', async () => {
-      const a = app();
+      const a = await app();
       const browser = a.client();
       const existing = api.addContact({
         email: newEmail('old'),
@@ -133,7 +127,7 @@ for (const [storeName, makeStore] of Object.entries(STORES)) {
     });
 
     test('a code works once', async () => {
-      const a = app();
+      const a = await app();
       const email = newEmail('once');
       await a.client().requestEmailCode(email);
       const { code } = a.outbox.at(-1);
@@ -144,7 +138,7 @@ for (const [storeName, makeStore] of Object.entries(STORES)) {
     });
 
     test('OAuth: the first sign-in creates the contact and links the account; the second reuses it', async () => {
-      const a = app();
+      const a = await app();
       const who = {
         sub: `acme-${process.pid}-${++serial}`,
         email: newEmail('oauth'),

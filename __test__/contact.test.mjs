@@ -3,7 +3,7 @@
 // with a stranger, one contact per email however sign-ins race or retry,
 // emailVerified ↔ verifiedAt, partial updates, lifecycle codes, and the
 // original's options.
-import { describe, test, before, after, beforeEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
@@ -11,7 +11,7 @@ import {
   ContactMemoryStore,
   AdapterError,
 } from 'nextauth-chatbotkit/contact';
-import { startFakePartnerApi } from 'nextauth-chatbotkit/testing';
+import { useFakeApi } from './helpers/api.mjs';
 import { rejectsWith } from './helpers/assert.mjs';
 import { FAMILIES } from './helpers/families.mjs';
 
@@ -21,23 +21,9 @@ const { seed } = FAMILIES.contact;
 const fingerprintOf = (email) =>
   `nextauth-email-sha256:${createHash('sha256').update(email.trim().toLowerCase()).digest('hex')}`;
 
-let api; // honours the meta filter
-let careless; // answers every contact whatever the filter
-
-before(async () => {
-  api = await startFakePartnerApi();
-  careless = await startFakePartnerApi({ ignoreContactFilter: true });
-});
-
-after(async () => {
-  await api?.close();
-  await careless?.close();
-});
-
-beforeEach(() => {
-  api.reset();
-  careless.reset();
-});
+const api = useFakeApi({}, { reset: true }); // honours the meta filter
+// answers every contact whatever the filter
+const careless = useFakeApi({ ignoreContactFilter: true }, { reset: true });
 
 const adapterOn = (fake, options = {}) =>
   ChatBotKitContactAdapter({

@@ -6,8 +6,14 @@ import { describe, test, before, after, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdapterError, MemoryStore } from '../index.js';
-import { startFakePartnerApi } from '../testing/index.mjs';
-import { WITH_REDIS, runnableKinds, storeKinds } from './helpers/stores.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
+import {
+  WITH_REDIS,
+  freshMemoryStore,
+  mapStore,
+  runnableKinds,
+  storeKinds,
+} from './helpers/stores.mjs';
 import { startRedis } from './helpers/redis.mjs';
 import { keys as key } from './helpers/keys.mjs';
 import { ADAPTER_METHODS } from './helpers/records.mjs';
@@ -16,16 +22,14 @@ import { FAMILIES } from './helpers/families.mjs';
 
 const KINDS = runnableKinds();
 
-let api;
+const api = useFakeApi();
 let redis = null;
 
 before(async () => {
-  api = await startFakePartnerApi();
   if (WITH_REDIS) redis = await startRedis();
 });
 
 after(async () => {
-  await api?.close();
   await redis?.close();
 });
 
@@ -713,6 +717,22 @@ for (const { family, kindName } of SUITES) {
         );
       });
 
+      test('a mistyped code gives null and does not void the real one', async () => {
+        const token = vt({ token: 'tok-mistyped' });
+        await adapter.createVerificationToken(token);
+        assert.equal(
+          await adapter.useVerificationToken({
+            identifier: token.identifier,
+            token: 'tok-mistypes',
+          }),
+          null,
+        );
+        assert.deepEqual(
+          await adapter.useVerificationToken({ identifier: token.identifier, token: token.token }),
+          token,
+        );
+      });
+
       test('useVerificationToken → null when the identifier does not match (and does not consume it)', async () => {
         const token = vt({ token: 'tok-identifier' });
         await adapter.createVerificationToken(token);
@@ -769,6 +789,19 @@ for (const { family, kindName } of SUITES) {
         );
       });
 
+      test('many different tokens of one identifier are each usable once', async () => {
+        const first = vt({ token: 'tok-first' });
+        const second = vt({ token: 'tok-second' });
+        await adapter.createVerificationToken(first);
+        await adapter.createVerificationToken(second);
+        const use = (token) =>
+          adapter.useVerificationToken({ identifier: first.identifier, token: token.token });
+        assert.deepEqual(await use(second), second);
+        assert.deepEqual(await use(first), first);
+        assert.equal(await use(first), null);
+        assert.equal(await use(second), null);
+      });
+
       test('two identifiers with the same token are separate records', async () => {
         const a = vt({ identifier: 'a@example.com', token: 'same' });
         const b = vt({ identifier: 'b@example.com', token: 'same', expires: inMs(60_000) });
@@ -799,3 +832,138 @@ for (const { family, kindName } of SUITES) {
     });
   });
 }
+
+// --- the adapter object as Auth.js handles it --------------------------------
+// (from the former exports.test.mjs; its shape is checked per family and
+// store kind by "is a plain object of every contract method" above)
+
+describe('the adapter object', () => {
+  const makeAdapter = () => partnerAdapter(api, { retries: 0 });
+
+  test('every method returns a promise', async () => {
+    const adapter = makeAdapter();
+    for (const name of ADAPTER_METHODS) {
+      const result = adapter[name]();
+      assert.ok(result instanceof Promise, `${name}() did not return a promise`);
+      await result.catch(() => {}); // missing arguments: a rejection is fine
+    }
+  });
+
+  test('methods work when called unbound, as Auth.js calls them', async () => {
+    const seeded = api.addUser({ email: `unbound.${Date.now()}@example.com`, name: 'Unbound' });
+    const { getUser, getUserByEmail, createVerificationToken, useVerificationToken } =
+      makeAdapter();
+    const user = await getUser(seeded.id);
+    assert.equal(user?.id, seeded.id);
+    assert.equal((await getUserByEmail(seeded.email))?.id, seeded.id);
+    assert.equal((await getUser.call(undefined, seeded.id))?.id, seeded.id);
+    assert.equal((await getUser.call({ unrelated: true }, seeded.id))?.id, seeded.id);
+
+    const vt = {
+      identifier: seeded.email,
+      token: 'unbound-token',
+      expires: new Date(Date.now() + 60_000),
+    };
+    await createVerificationToken(vt);
+    assert.deepEqual(
+      await useVerificationToken({ identifier: vt.identifier, token: vt.token }),
+      vt,
+    );
+  });
+
+  test('a copy made with spread or Object.entries still works', async () => {
+    const seeded = api.addUser({ email: `spread.${Date.now()}@example.com` });
+    const adapter = makeAdapter();
+    const spread = { ...adapter };
+    const rebuilt = Object.fromEntries(Object.entries(adapter).map(([k, fn]) => [k, fn]));
+    assert.equal((await spread.getUser(seeded.id))?.id, seeded.id);
+    assert.equal((await rebuilt.getUser(seeded.id))?.id, seeded.id);
+  });
+});
+
+// --- verification tokens: time-to-live and single use under load -------------
+// (from the former tokens.test.mjs: what the store is handed, and uses by
+// the hundred, on the single-process stores)
+
+describe('verification tokens on the single-process stores', () => {
+  const makeAdapter = (store) => partnerAdapter(api, { store, retries: 0 });
+  let seq = 0;
+  function freshToken(ttlMs = 10 * 60_000) {
+    seq += 1;
+    return {
+      identifier: `person${seq}@example.com`,
+      token: `hashed-token-${seq}-${Math.random().toString(16).slice(2)}`,
+      expires: new Date(Date.now() + ttlMs),
+    };
+  }
+  const tokenKey = (vt) => key.verification(vt.identifier, vt.token);
+
+  test('the MemoryStore entry is gone after expiry', async () => {
+    const store = freshMemoryStore();
+    const adapter = makeAdapter(store);
+    assert.equal(store.size, 0);
+    const vt = freshToken(50);
+    await adapter.createVerificationToken(vt);
+    const key = tokenKey(vt);
+    assert.ok(await store.get(key), `the token is held at ${key} until it expires`);
+    await sleep(120);
+    // The entry carried a time-to-live: it reads as gone, and a sweep drops
+    // it (and anything else kept for this token) from memory.
+    assert.equal(await store.get(key), null);
+    store.sweep();
+    assert.equal(store.size, 0, 'something of the expired token is still held');
+  });
+
+  test('a JS store is given px: the time left until expires', async () => {
+    const sets = [];
+    const inner = mapStore({ withGetdel: true });
+    const store = {
+      ...inner,
+      async set(key, value, options) {
+        sets.push({ key, value, options });
+        return inner.set(key, value, options);
+      },
+    };
+    const adapter = makeAdapter(store);
+    const vt = freshToken(60_000);
+    await adapter.createVerificationToken(vt);
+    const tokenSets = sets.filter((s) => s.key === tokenKey(vt));
+    assert.equal(tokenSets.length, 1, `sets: ${sets.map((s) => s.key).join(', ')}`);
+    // Whatever else is written for the token ends with it too.
+    for (const { key, options } of sets) assert.ok(options?.px > 0, `${key} has no px`);
+    const px = tokenSets[0].options?.px;
+    assert.equal(typeof px, 'number');
+    assert.ok(px > 55_000 && px <= 60_000, `px = ${px}`);
+  });
+
+  for (const kind of ['memory', 'js object']) {
+    test(`200 concurrent uses of one token: exactly one wins (${kind})`, async () => {
+      const adapter = makeAdapter((await storeKinds(null)[kind]()).store);
+      const vt = freshToken();
+      await adapter.createVerificationToken(vt);
+      const params = { identifier: vt.identifier, token: vt.token };
+      const results = await Promise.all(
+        Array.from({ length: 200 }, () => adapter.useVerificationToken(params)),
+      );
+      const winners = results.filter((r) => r !== null);
+      assert.equal(winners.length, 1, `${winners.length} uses succeeded`);
+      assert.deepEqual(winners[0], vt);
+    });
+  }
+
+  test('a JS store without getdel: used tokens leave nothing behind', async () => {
+    const store = mapStore();
+    assert.equal(store.getdel, undefined);
+    const adapter = makeAdapter(store);
+    for (let i = 0; i < 5; i++) {
+      const vt = freshToken();
+      await adapter.createVerificationToken(vt);
+      const params = { identifier: vt.identifier, token: vt.token };
+      assert.deepEqual(await adapter.useVerificationToken(params), vt);
+      assert.equal(await adapter.useVerificationToken(params), null);
+    }
+    // None of the used tokens is left behind.
+    const left = [...store.map.keys()].filter((k) => k.startsWith('verification:'));
+    assert.deepEqual(left, []);
+  });
+});

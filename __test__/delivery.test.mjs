@@ -8,27 +8,19 @@ import { fork, spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { ChatBotKitPartnerAdapter, MemoryStore } from '../index.mjs';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 
 const INDEX = fileURLToPath(new URL('../index.mjs', import.meta.url));
 const PARTNER_CHILD = fileURLToPath(new URL('./fixtures/partner-child.mjs', import.meta.url));
 
-let api;
 const USERS = 300;
-
-before(async () => {
-  api = await startFakePartnerApi();
-  for (let u = 0; u < USERS; u++) api.addUser({ id: `usr_${u}`, email: `user${u}@example.com` });
+const api = useFakeApi({
+  users: Array.from({ length: USERS }, (_, u) => ({
+    id: `usr_${u}`,
+    email: `user${u}@example.com`,
+  })),
 });
-after(() => api.close());
-
-function makeAdapter() {
-  return ChatBotKitPartnerAdapter({
-    secret: api.secret,
-    baseUrl: api.url,
-    store: new MemoryStore(),
-  });
-}
+const makeAdapter = () => partnerAdapter(api);
 
 /**
  * 300 getUser calls whose answers all arrive while this thread is busy (a

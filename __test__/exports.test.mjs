@@ -1,13 +1,14 @@
-// The package's entry points, as applications load them, and the shape of
-// the adapter object Auth.js relies on.
-import { describe, test, before, after } from 'node:test';
+// The package's entry points as applications load them: the root by import
+// and require, and every path of @chatbotkit/nextauth's exports map under
+// this package's name, with the names it had there (an application that
+// changes only its dependency name keeps working).
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as esm from 'nextauth-chatbotkit';
 import esmDefault from 'nextauth-chatbotkit';
 import { startFakePartnerApi } from 'nextauth-chatbotkit/testing';
-import { ADAPTER_METHODS as METHODS } from './helpers/records.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(root);
@@ -26,6 +27,8 @@ describe('entry points', () => {
   test('require() exposes every public name', () => {
     for (const name of NAMES) assert.equal(typeof cjs[name], 'function', name);
     assert.equal(require.resolve('nextauth-chatbotkit'), `${root}index.js`);
+    // The same module as the relative path: one AdapterError class.
+    assert.equal(cjs, require('./index.js'));
   });
 
   test('import exposes every public name, the same objects as require()', () => {
@@ -51,13 +54,6 @@ describe('entry points', () => {
     assert.ok(esm.RedisStore.prototype instanceof esm.Store);
   });
 
-  test('the ./partner subpath resolves, for import and require', async () => {
-    const partner = await import('nextauth-chatbotkit/partner');
-    assert.ok(Object.keys(partner).length > 0, 'nextauth-chatbotkit/partner exports nothing');
-    const required = require('nextauth-chatbotkit/partner');
-    assert.ok(required && Object.keys(required).length > 0);
-  });
-
   test('the ./testing subpath resolves, for import and require', async () => {
     const testing = await import('nextauth-chatbotkit/testing');
     assert.equal(typeof testing.startFakePartnerApi, 'function');
@@ -71,68 +67,66 @@ describe('entry points', () => {
   });
 });
 
-describe('the adapter object', () => {
-  let api;
-  before(async () => {
-    api = await startFakePartnerApi();
-  });
-  after(() => api.close());
+// --- the paths of the original package ---------------------------------------
 
-  const makeAdapter = () =>
-    esm.ChatBotKitPartnerAdapter({
-      secret: api.secret,
-      baseUrl: api.url,
-      store: new esm.MemoryStore(),
-      retries: 0,
-    });
+const PARTNER_ADAPTER = ['ChatBotKitPartnerAdapter', 'Store', 'MemoryStore'];
+const PARTNER_PROVIDER = ['ChatBotKitEmailProvider'];
+const CONTACT_ADAPTER = ['ChatBotKitContactAdapter', 'ContactStore', 'ContactMemoryStore'];
+const CONTACT_PROVIDER = ['ChatBotKitContactEmailProvider'];
+const PARTNER = [...PARTNER_ADAPTER, ...PARTNER_PROVIDER];
+const CONTACT = [...CONTACT_ADAPTER, ...CONTACT_PROVIDER];
 
-  test('is a plain object whose keys are the 19 adapter methods', () => {
-    const adapter = makeAdapter();
-    assert.equal(Object.getPrototypeOf(adapter), Object.prototype);
-    assert.deepEqual(Object.keys(adapter).sort(), [...METHODS].sort());
-    assert.equal(Object.keys(adapter).length, 19);
-    for (const name of METHODS) {
-      assert.equal(typeof adapter[name], 'function', name);
+/** Each path of the original map, with the names the original exported there. */
+const PATHS = {
+  '': [...PARTNER, ...CONTACT],
+  '/index': [...PARTNER, ...CONTACT],
+  '/index.js': [...PARTNER, ...CONTACT],
+  '/partner': PARTNER,
+  '/partner/index': PARTNER,
+  '/partner/index.js': PARTNER,
+  '/partner/adapter': PARTNER_ADAPTER,
+  '/partner/adapter.js': PARTNER_ADAPTER,
+  '/partner/provider': PARTNER_PROVIDER,
+  '/partner/provider.js': PARTNER_PROVIDER,
+  '/contact': CONTACT,
+  '/contact/index': CONTACT,
+  '/contact/index.js': CONTACT,
+  '/contact/adapter': CONTACT_ADAPTER,
+  '/contact/adapter.js': CONTACT_ADAPTER,
+  '/contact/provider': CONTACT_PROVIDER,
+  '/contact/provider.js': CONTACT_PROVIDER,
+};
+
+const rootModule = cjs;
+
+for (const [subpath, names] of Object.entries(PATHS)) {
+  const specifier = `nextauth-chatbotkit${subpath}`;
+
+  test(`${specifier}: import and require give ${names.join(', ')}`, async () => {
+    const imported = await import(specifier);
+    const required = require(specifier);
+    for (const name of names) {
+      assert.equal(typeof imported[name], 'function', `import { ${name} } from '${specifier}'`);
+      assert.equal(typeof required[name], 'function', `require('${specifier}').${name}`);
+      // One class and one function per name, whichever path loaded it.
+      assert.equal(imported[name], rootModule[name], `${name} via import`);
+      assert.equal(required[name], rootModule[name], `${name} via require`);
     }
   });
+}
 
-  test('every method returns a promise', async () => {
-    const adapter = makeAdapter();
-    for (const name of METHODS) {
-      const result = adapter[name]();
-      assert.ok(result instanceof Promise, `${name}() did not return a promise`);
-      await result.catch(() => {}); // missing arguments: a rejection is fine
-    }
-  });
+test('the adapter subpaths export no provider and the provider subpaths no adapter', async () => {
+  const adapter = await import('nextauth-chatbotkit/partner/adapter');
+  assert.equal(adapter.ChatBotKitEmailProvider, undefined);
+  const provider = require('nextauth-chatbotkit/contact/provider');
+  assert.equal(provider.ChatBotKitContactAdapter, undefined);
+  assert.deepEqual(Object.keys(provider), CONTACT_PROVIDER);
+});
 
-  test('methods work when called unbound, as Auth.js calls them', async () => {
-    const seeded = api.addUser({ email: `unbound.${Date.now()}@example.com`, name: 'Unbound' });
-    const { getUser, getUserByEmail, createVerificationToken, useVerificationToken } =
-      makeAdapter();
-    const user = await getUser(seeded.id);
-    assert.equal(user?.id, seeded.id);
-    assert.equal((await getUserByEmail(seeded.email))?.id, seeded.id);
-    assert.equal((await getUser.call(undefined, seeded.id))?.id, seeded.id);
-    assert.equal((await getUser.call({ unrelated: true }, seeded.id))?.id, seeded.id);
-
-    const vt = {
-      identifier: seeded.email,
-      token: 'unbound-token',
-      expires: new Date(Date.now() + 60_000),
-    };
-    await createVerificationToken(vt);
-    assert.deepEqual(
-      await useVerificationToken({ identifier: vt.identifier, token: vt.token }),
-      vt,
-    );
-  });
-
-  test('a copy made with spread or Object.entries still works', async () => {
-    const seeded = api.addUser({ email: `spread.${Date.now()}@example.com` });
-    const adapter = makeAdapter();
-    const spread = { ...adapter };
-    const rebuilt = Object.fromEntries(Object.entries(adapter).map(([k, fn]) => [k, fn]));
-    assert.equal((await spread.getUser(seeded.id))?.id, seeded.id);
-    assert.equal((await rebuilt.getUser(seeded.id))?.id, seeded.id);
-  });
+test('the Contact family stores are the Store contract: instanceof holds both ways', () => {
+  const { ContactStore, ContactMemoryStore, Store, MemoryStore } = rootModule;
+  const store = new ContactMemoryStore();
+  assert.ok(store instanceof ContactStore);
+  assert.ok(store instanceof Store);
+  assert.ok(new MemoryStore() instanceof ContactStore);
 });

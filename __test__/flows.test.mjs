@@ -7,7 +7,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatBotKitPartnerAdapter, ChatBotKitEmailProvider, MemoryStore } from '../index.js';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { useFakeApi } from './helpers/api.mjs';
 import { startFakeOAuthProvider } from './helpers/oauth-provider.mjs';
 import {
   ORIGIN,
@@ -20,12 +20,11 @@ import {
 
 const AUTH_SECRET = 'flows-test-auth-secret-0123456789abcdef';
 
-let api; // fake ChatBotKit Partner API
+const api = useFakeApi(); // fake ChatBotKit Partner API
 let acme; // fake plain OAuth 2 provider (explicit endpoints, PKCE + state)
 let globex; // fake OpenID Connect provider (discovery, PKCE + state + nonce)
 
 before(async () => {
-  api = await startFakePartnerApi();
   acme = await startFakeOAuthProvider({ id: 'acme', name: 'Acme', type: 'oauth' });
   globex = await startFakeOAuthProvider({ id: 'globex', name: 'Globex', type: 'oidc' });
 });
@@ -33,7 +32,6 @@ before(async () => {
 after(async () => {
   await acme?.close();
   await globex?.close();
-  await api?.close();
 });
 
 let serial = 0;

@@ -3,14 +3,14 @@
 // the Node process, never another kind of error, never a promise that hangs.
 // Then a soak in a child process: thousands of calls, no lingering handles,
 // and memory that stays flat.
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import util from 'node:util';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { ChatBotKitPartnerAdapter, MemoryStore, AdapterError } from '../index.mjs';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 import { mapStore } from './helpers/stores.mjs';
 
 const CODES = new Set([
@@ -32,12 +32,12 @@ const CODES = new Set([
 /** Per-call bound: the adapter's own timeout (2 s) plus a margin. */
 const CALL_BOUND_MS = 8000;
 
-let api;
-before(async () => {
-  api = await startFakePartnerApi();
-  for (let i = 0; i < 5; i++) api.addUser({ id: `usr_seed${i}`, email: `seed${i}@example.com` });
+const api = useFakeApi({
+  users: Array.from({ length: 5 }, (_, i) => ({
+    id: `usr_seed${i}`,
+    email: `seed${i}@example.com`,
+  })),
 });
-after(() => api.close());
 
 // --- hostile values ----------------------------------------------------------
 
@@ -351,19 +351,8 @@ async function callSettles(adapter, name, args) {
   return outcome;
 }
 
-function adapterOn(store, timeout = 2000) {
-  return ChatBotKitPartnerAdapter({
-    secret: api.secret,
-    baseUrl: api.url,
-    store,
-    retries: 0,
-    timeout,
-    autoCreateUser: true,
-    autoDeleteUser: true,
-  });
-}
-
-const stats = { calls: 0, resolved: 0, codes: {} };
+const adapterOn = (store, timeout = 2000) =>
+  partnerAdapter(api, { store, retries: 0, timeout, autoCreateUser: true, autoDeleteUser: true });
 
 /** The method names, as Auth.js lists them: `Object.keys(adapter)`. */
 const METHODS = Object.keys(
@@ -380,18 +369,11 @@ function fuzzEveryMethod(label, makeStore, numRuns) {
     before(() => {
       adapter = adapterOn(makeStore());
     });
-    test('the adapter has the whole contract', () => {
-      assert.equal(METHODS.length, 19);
-    });
     for (const name of METHODS) {
       test(name, async () => {
         await fc.assert(
           fc.asyncProperty(argumentsFor(name), async (args) => {
-            const outcome = await callSettles(adapter, name, materialize(args));
-            stats.calls++;
-            if ('error' in outcome) {
-              stats.codes[outcome.error.code] = (stats.codes[outcome.error.code] ?? 0) + 1;
-            } else stats.resolved++;
+            await callSettles(adapter, name, materialize(args));
           }),
           { numRuns, endOnFailure: true },
         );
@@ -407,7 +389,6 @@ describe('hostile values one by one, in every position', () => {
   test('each hostile value as each argument of each method', async () => {
     const adapter = adapterOn(new MemoryStore());
     const values = hostileValues();
-    let n = 0;
     for (const name of Object.keys(adapter)) {
       for (const value of values) {
         await callSettles(adapter, name, [value]);
@@ -415,10 +396,8 @@ describe('hostile values one by one, in every position', () => {
         await callSettles(adapter, name, [
           { id: value, userId: value, email: value, token: value },
         ]);
-        n += 3;
       }
     }
-    assert.ok(n > 1000);
   });
 
   test('a JS store that returns hostile values is a STORE error or absent, never a crash', async () => {
@@ -486,10 +465,20 @@ describe('hostile values one by one, in every position', () => {
     assert.equal((await adapter.getSessionAndUser('after'))?.user.id, user.id);
   });
 
-  test('summary: thousands of calls, errors spread over several codes', () => {
-    assert.ok(stats.calls >= 19 * 360, `${stats.calls} fuzzed calls`);
-    // The generators reach past input validation: some calls succeed and
-    // several kinds of error come back.
+  test('the generated arguments reach past input validation: some calls succeed, errors of several codes', async () => {
+    // A fixed sample of what the properties above generate, so that a
+    // generator that only ever made rejected input would be noticed.
+    const adapter = adapterOn(new MemoryStore());
+    const stats = { calls: 0, resolved: 0, codes: {} };
+    for (const name of METHODS) {
+      for (const args of fc.sample(argumentsFor(name), { numRuns: 20, seed: 14 })) {
+        const outcome = await callSettles(adapter, name, materialize(args));
+        stats.calls++;
+        if ('error' in outcome) {
+          stats.codes[outcome.error.code] = (stats.codes[outcome.error.code] ?? 0) + 1;
+        } else stats.resolved++;
+      }
+    }
     assert.ok(stats.resolved > stats.calls / 5, util.inspect(stats));
     assert.ok(Object.keys(stats.codes).length >= 4, util.inspect(stats));
     console.log(`fuzz: ${util.inspect(stats, { breakLength: Infinity })}`);

@@ -12,23 +12,21 @@ import {
   ChatBotKitEmailProvider,
   MemoryStore,
 } from '../index.js';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { useFakeApi } from './helpers/api.mjs';
 import { WITH_REDIS, runnableKinds, storeKinds } from './helpers/stores.mjs';
 import { startRedis } from './helpers/redis.mjs';
 import { ORIGIN, authClient, location } from './helpers/auth.mjs';
 
 const KINDS = runnableKinds();
 
-let api;
+const api = useFakeApi();
 let redis = null;
 
 before(async () => {
-  api = await startFakePartnerApi();
   if (WITH_REDIS) redis = await startRedis();
 });
 
 after(async () => {
-  await api?.close();
   await redis?.close();
 });
 

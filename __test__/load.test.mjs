@@ -2,33 +2,19 @@
 // fires many requests at once) must not become a burst of Partner API calls.
 // Identical lookups in flight share one call; different ones are never
 // merged; the optional cache answers repeats and is cleared by writes.
-import { describe, test, before, after, beforeEach } from 'node:test';
+import { describe, test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChatBotKitPartnerAdapter, MemoryStore, AdapterError } from '../index.mjs';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { AdapterError } from '../index.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 
-let api;
+const api = useFakeApi({ latency: 50 }, { reset: true }); // reset: latency back to 50 ms
 let ada;
 
-before(async () => {
-  api = await startFakePartnerApi({ latency: 50 });
-});
-after(() => api.close());
-
 beforeEach(() => {
-  api.reset(); // latency back to 50 ms
   ada = api.addUser({ email: 'ada@example.com', name: 'Ada' });
 });
 
-function makeAdapter(extra = {}) {
-  return ChatBotKitPartnerAdapter({
-    secret: api.secret,
-    baseUrl: api.url,
-    store: new MemoryStore(),
-    retryDelay: 20,
-    ...extra,
-  });
-}
+const makeAdapter = (extra = {}) => partnerAdapter(api, { retryDelay: 20, ...extra });
 
 const times = (n, fn) => Promise.all(Array.from({ length: n }, (_, i) => fn(i)));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,7 +6,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store, MemoryStore, ChatBotKitPartnerAdapter } from 'nextauth-chatbotkit/partner/adapter';
 import { ChatBotKitContactAdapter } from 'nextauth-chatbotkit/contact/adapter';
-import { startFakePartnerApi } from 'nextauth-chatbotkit/testing';
+import { useFakeApi } from './helpers/api.mjs';
 import { ORIGIN, authClient, location, recordingLogger } from './helpers/auth.mjs';
 
 const AUTH = {
@@ -15,12 +15,12 @@ const AUTH = {
   trustHost: true,
 };
 
-let api;
+const api = useFakeApi();
 let partnerReadme;
 let contactReadme;
 
 before(async () => {
-  api = await startFakePartnerApi();
+  await api.ready;
   // What the README's configurations read from the environment.
   process.env.CHATBOTKIT_API_SECRET = api.secret;
   process.env.CHATBOTKIT_BASE_URL = api.url;
@@ -31,7 +31,6 @@ before(async () => {
 after(async () => {
   delete process.env.CHATBOTKIT_API_SECRET;
   delete process.env.CHATBOTKIT_BASE_URL;
-  await api?.close();
 });
 
 let serial = 0;

@@ -2,11 +2,10 @@
 // path segment of the intended endpoint: an id like `../../x` or `a/b` must
 // never reach another endpoint or another user. Every request the fake
 // records is checked byte for byte as it arrived on the wire (`rawPath`).
-import { describe, test, before, after, beforeEach } from 'node:test';
+import { describe, test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChatBotKitPartnerAdapter, AdapterError, createChatBotKitSession } from '../index.mjs';
-import { startFakePartnerApi } from '../testing/index.mjs';
-import { freshMemoryStore } from './helpers/stores.mjs';
+import { AdapterError, createChatBotKitSession } from '../index.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 
 /** Ids built to escape their path segment. */
 const HOSTILE_IDS = [
@@ -48,32 +47,18 @@ const DOT_IDS = ['.', '..'];
 // A victim whose id is what naive path joining of several hostile ids yields.
 const VICTIM_IDS = ['x', 'b', 'list', 'create', 'fetch'];
 
-let api;
-
-before(async () => {
-  api = await startFakePartnerApi();
-});
-after(() => api.close());
+const api = useFakeApi({}, { reset: true });
 
 beforeEach(() => {
-  api.reset();
   for (const id of VICTIM_IDS)
     api.addUser({ id, email: `victim-${id}@example.com`, name: 'Victim' });
 });
 
-function makeAdapter(extra = {}) {
-  return ChatBotKitPartnerAdapter({
-    secret: api.secret,
-    baseUrl: api.url,
-    // A store of its own: these tests delete a user and make one again
-    // with the same id (the real service never reuses one), and a deleted
-    // user stays marked in its store for an hour.
-    store: freshMemoryStore(),
-    retries: 0,
-    autoDeleteUser: true,
-    ...extra,
-  });
-}
+// The harness gives each adapter a store of its own: these tests delete a
+// user and make one again with the same id (the real service never reuses
+// one), and a deleted user stays marked in its store for an hour.
+const makeAdapter = (extra = {}) =>
+  partnerAdapter(api, { retries: 0, autoDeleteUser: true, ...extra });
 
 const sessionOptions = () => ({ secret: api.secret, baseUrl: api.url, retries: 0 });
 

@@ -8,25 +8,17 @@
 // under Wine, Node 22 and 24. There NEXTAUTH_CHATBOTKIT_EXPECT_BINARY names
 // the platform (e.g. `linux-arm64-gnu`) whose binary must be the one loaded.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ChatBotKitPartnerAdapter, ChatBotKitEmailProvider, MemoryStore } from '../index.js';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { useFakeApi } from './helpers/api.mjs';
 import { authClient, location } from './helpers/auth.mjs';
 
 const require = createRequire(import.meta.url);
 
-let api;
-
-before(async () => {
-  api = await startFakePartnerApi();
-});
-
-after(async () => {
-  await api?.close();
-});
+const api = useFakeApi();
 
 test('the native binary for this platform is the one loaded', () => {
   const loaded = Object.keys(require.cache).filter((file) => file.endsWith('.node'));

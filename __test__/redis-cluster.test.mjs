@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { ChatBotKitPartnerAdapter, RedisStore } from '../index.js';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { RedisStore } from '../index.js';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 import { redisTestOptions, startRedisCluster } from './helpers/redis.mjs';
 import { keys } from './helpers/keys.mjs';
 import { authenticator, inMs, oauthAccount } from './helpers/records.mjs';
@@ -20,7 +20,7 @@ const lines = (text) => (text === '' ? [] : text.split('\n'));
 
 describe('Redis Cluster', redisTestOptions(), () => {
   let cluster;
-  let api;
+  const api = useFakeApi();
   let store;
   let adapter;
 
@@ -34,19 +34,13 @@ describe('Redis Cluster', redisTestOptions(), () => {
 
   before(async () => {
     cluster = await startRedisCluster();
-    api = await startFakePartnerApi();
+    await api.ready;
     store = new RedisStore({ cluster: cluster.urls, timeout: 3000 });
-    adapter = ChatBotKitPartnerAdapter({
-      secret: api.secret,
-      baseUrl: api.url,
-      store,
-      autoDeleteUser: true,
-    });
+    adapter = partnerAdapter(api, { store, autoDeleteUser: true });
   });
 
   after(async () => {
     store?.close();
-    await api?.close();
     await cluster?.close();
   });
 

@@ -9,10 +9,10 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { AdapterError, ChatBotKitPartnerAdapter, RedisStore } from '../index.js';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { AdapterError, RedisStore } from '../index.js';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 import { redisTestOptions, startRedis } from './helpers/redis.mjs';
-import { mapStore } from './helpers/stores.mjs';
+import { storeKinds } from './helpers/stores.mjs';
 import { keys } from './helpers/keys.mjs';
 import { authenticator, inMs, oauthAccount, verificationToken } from './helpers/records.mjs';
 import { rejectsWith } from './helpers/assert.mjs';
@@ -94,23 +94,20 @@ function runChild(spec, { killAfterMs = 15_000 } = {}) {
 
 describe('Redis', redisTestOptions(), () => {
   let redis;
-  let api;
+  const api = useFakeApi();
 
   before(async () => {
     redis = await startRedis();
-    api = await startFakePartnerApi();
   });
 
   after(async () => {
-    await api?.close();
     await redis?.close();
   });
 
   /** A RedisStore on the test server; closed by the caller. */
   const makeStore = (options = {}) => new RedisStore({ url: redis.url, timeout: 2000, ...options });
 
-  const makeAdapter = (store, options = {}) =>
-    ChatBotKitPartnerAdapter({ secret: api.secret, baseUrl: api.url, store, ...options });
+  const makeAdapter = (store, options = {}) => partnerAdapter(api, { store, ...options });
 
   // --- 1. RedisStore on its own ------------------------------------------
 
@@ -679,34 +676,17 @@ describe('Redis', redisTestOptions(), () => {
 
   // --- 6. JS Redis clients as the store ------------------------------------
 
+  // The kinds of helpers/stores.mjs, with what these tests read of Redis.
+  const inRedis = {
+    pttl: async (key) => Number(redis.cli('PTTL', key)),
+    raw: async (key) => redis.cli('GET', key),
+    indexMembers: async (key) => redis.cli('ZRANGE', key, '0', '-1').split('\n').filter(Boolean),
+  };
   const clients = {
-    ioredis: async () => {
-      const { default: IORedis } = await import('ioredis');
-      const client = new IORedis(redis.url, { maxRetriesPerRequest: 1 });
-      return {
-        store: client,
-        pttl: async (key) => Number(redis.cli('PTTL', key)),
-        raw: async (key) => redis.cli('GET', key),
-        indexMembers: async (key) =>
-          redis.cli('ZRANGE', key, '0', '-1').split('\n').filter(Boolean),
-        close: () => client.quit(),
-      };
-    },
-    'node-redis': async () => {
-      const { createClient } = await import('redis');
-      const client = createClient({ url: redis.url });
-      await client.connect();
-      return {
-        store: client,
-        pttl: async (key) => Number(redis.cli('PTTL', key)),
-        raw: async (key) => redis.cli('GET', key),
-        indexMembers: async (key) =>
-          redis.cli('ZRANGE', key, '0', '-1').split('\n').filter(Boolean),
-        close: () => (typeof client.close === 'function' ? client.close() : client.quit()),
-      };
-    },
+    ioredis: async () => ({ ...(await storeKinds(redis).ioredis()), ...inRedis }),
+    'node-redis': async () => ({ ...(await storeKinds(redis)['node-redis']()), ...inRedis }),
     '{ px } object (Upstash / Vercel KV shape)': async () => {
-      const store = mapStore({ withGetdel: true });
+      const { store, close } = await storeKinds(redis)['js object']();
       return {
         store,
         pttl: async (key) => {
@@ -722,7 +702,7 @@ describe('Redis', redisTestOptions(), () => {
         // A plain key-value store keeps an index as a JSON object of
         // member → expiry.
         indexMembers: async (key) => Object.keys(store.map.get(key)?.value ?? {}),
-        close: async () => {},
+        close,
       };
     },
   };

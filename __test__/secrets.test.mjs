@@ -4,12 +4,12 @@
 // messages, stacks, JSON). Nothing it prints may contain the partner secret,
 // the verification code (raw or hashed), the session token, or the token
 // createChatBotKitSession got from ChatBotKit.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { useFakeApi } from './helpers/api.mjs';
 
 const CHILD = fileURLToPath(new URL('./fixtures/secrets-child.mjs', import.meta.url));
 const rand = () => randomBytes(12).toString('hex');
@@ -22,7 +22,7 @@ const HASHED = createHash('sha256').update(`${RAW_CODE}${AUTH_SECRET}`).digest('
 const SESSION_TOKEN = `sess-${rand()}`;
 const EMAIL = 'ada.lovelace@example.com';
 
-let api;
+const api = useFakeApi({ secret: SECRET });
 let run;
 
 function runChild(env) {
@@ -64,7 +64,7 @@ function split(stdout, stderr) {
 }
 
 before(async () => {
-  api = await startFakePartnerApi({ secret: SECRET });
+  await api.ready;
   run = await runChild({
     DEBUG: 'nextauth-chatbotkit',
     CBK_URL: api.url,
@@ -76,7 +76,6 @@ before(async () => {
     EMAIL,
   });
 });
-after(() => api.close());
 
 /** Where `needle` shows in the output, for a readable failure. */
 function excerpt(haystack, needle) {

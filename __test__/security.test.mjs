@@ -3,29 +3,28 @@
 // with and without getdel, a Store subclass, and ioredis / node-redis
 // clients. Each test is an attack a caller can make with the public API.
 
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { ChatBotKitPartnerAdapter, RedisStore } from '../index.js';
 import { startFakePartnerApi } from '../testing/index.mjs';
-import { MapStore, storeKinds } from './helpers/stores.mjs';
-import { redisAvailable, startRedis, startRedisCluster } from './helpers/redis.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
+import { MapStore, WITH_REDIS, storeKinds } from './helpers/stores.mjs';
+import { startRedis, startRedisCluster } from './helpers/redis.mjs';
 import { keys } from './helpers/keys.mjs';
 import { rejectsWith } from './helpers/assert.mjs';
 import { inMs, oauthAccount, verificationToken } from './helpers/records.mjs';
 
-const WITH_REDIS = redisAvailable() || Boolean(process.env.CI);
 if (!WITH_REDIS)
   test('redis-backed store kinds', { skip: 'redis-server is not installed' }, () => {});
 
-let api;
+const api = useFakeApi({}, { reset: true });
 let redis = null;
 let cluster = null;
 
 before(async () => {
-  api = await startFakePartnerApi();
   if (WITH_REDIS) {
     redis = await startRedis();
     cluster = await startRedisCluster();
@@ -33,12 +32,9 @@ before(async () => {
 });
 
 after(async () => {
-  await api?.close();
   await redis?.close();
   await cluster?.close();
 });
-
-beforeEach(() => api.reset());
 
 const lines = (text) => (text === '' ? [] : text.split('\n'));
 let serial = 0;
@@ -128,17 +124,14 @@ async function indexMembers(kind, h, key) {
   return raw == null ? [] : Object.keys(raw);
 }
 
-function adapterOver(store, options = {}) {
-  return ChatBotKitPartnerAdapter({
-    secret: api.secret,
-    baseUrl: api.url,
+const adapterOver = (store, options = {}) =>
+  partnerAdapter(api, {
     store,
     retries: 0,
     autoCreateUser: true,
     autoDeleteUser: true,
     ...options,
   });
-}
 
 for (const kind of KINDS) {
   describe(`on the ${kind} store`, () => {
@@ -522,8 +515,7 @@ describe('user look-up and creation against the Partner API', () => {
 // --- Low: secrets stay out of messages; no redirects; CONFIG quotes nothing ---
 
 describe('secrets, redirects and configuration', () => {
-  const adapterFor = (store = new MapStore()) =>
-    ChatBotKitPartnerAdapter({ secret: api.secret, baseUrl: api.url, store, retries: 0 });
+  const adapterFor = (store = new MapStore()) => partnerAdapter(api, { store, retries: 0 });
 
   test('Partner API error text never carries the secret or what was sent, whole or cut', async () => {
     const adapter = adapterFor();

@@ -3,32 +3,22 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ChatBotKitPartnerAdapter, MemoryStore, Store, AdapterError } from '../index.mjs';
-import { startFakePartnerApi } from '../testing/index.mjs';
-import { freshMemoryStore, mapStore, MapStore } from './helpers/stores.mjs';
+import { MemoryStore, Store, AdapterError } from '../index.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
+import { freshMemoryStore, MapStore, storeKinds } from './helpers/stores.mjs';
 import { rejectsWith } from './helpers/assert.mjs';
 
-let api;
+const api = useFakeApi();
 const unhandled = [];
 const onUnhandled = (reason) => unhandled.push(reason);
-before(async () => {
-  api = await startFakePartnerApi();
+before(() => {
   process.on('unhandledRejection', onUnhandled);
 });
-after(async () => {
+after(() => {
   process.off('unhandledRejection', onUnhandled);
-  await api.close();
 });
 
-function makeAdapter(store, options = {}) {
-  return ChatBotKitPartnerAdapter({
-    secret: api.secret,
-    baseUrl: api.url,
-    store,
-    retries: 0,
-    ...options,
-  });
-}
+const makeAdapter = (store, options = {}) => partnerAdapter(api, { store, retries: 0, ...options });
 
 const ACCOUNT = {
   userId: 'usr_someone',
@@ -279,13 +269,11 @@ describe('store shapes', () => {
 });
 
 describe('records written by the adapter can be read through the store', () => {
-  for (const [kind, makeStore] of [
-    ['MemoryStore', () => new MemoryStore()],
-    ['JS object', () => mapStore({ withGetdel: true })],
-  ]) {
+  for (const kind of ['memory', 'js object']) {
+    const makeStore = async () => (await storeKinds(null)[kind]()).store;
     test(`sessions and accounts (${kind})`, async () => {
       const user = api.addUser({ email: `records.${kind}.${Date.now()}@example.com` });
-      const store = makeStore();
+      const store = await makeStore();
       const adapter = makeAdapter(store);
       const expires = new Date(Date.now() + 60_000);
       await adapter.createSession({ sessionToken: 'tok123', userId: user.id, expires });
@@ -307,7 +295,7 @@ describe('records written by the adapter can be read through the store', () => {
 
     test(`keyPrefix is prepended to every key (${kind})`, async () => {
       const user = api.addUser({ email: `prefix.${kind}.${Date.now()}@example.com` });
-      const store = makeStore();
+      const store = await makeStore();
       const adapter = makeAdapter(store, { keyPrefix: 'myapp:' });
       const expires = new Date(Date.now() + 60_000);
       await adapter.createSession({ sessionToken: 'pfx', userId: user.id, expires });

@@ -4,8 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChatBotKitPartnerAdapter } from '../index.js';
-import { startFakePartnerApi } from '../testing/index.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 import { keys } from './helpers/keys.mjs';
 import { redisTestOptions, startRedis } from './helpers/redis.mjs';
 import { startUpstashGateway } from './helpers/upstash-gateway.mjs';
@@ -15,16 +14,14 @@ const inMs = (ms) => new Date(Date.now() + ms);
 describe('Upstash-shaped clients as the store', redisTestOptions(), () => {
   let redis;
   let gateway;
-  let api;
+  const api = useFakeApi();
 
   before(async () => {
     redis = await startRedis();
     gateway = await startUpstashGateway(redis.url);
-    api = await startFakePartnerApi();
   });
 
   after(async () => {
-    await api?.close();
     await gateway?.close();
     await redis?.close();
   });
@@ -46,12 +43,7 @@ describe('Upstash-shaped clients as the store', redisTestOptions(), () => {
 
       before(async () => {
         redis.flush();
-        adapter = ChatBotKitPartnerAdapter({
-          secret: api.secret,
-          baseUrl: api.url,
-          store: await make(),
-          autoDeleteUser: true,
-        });
+        adapter = partnerAdapter(api, { store: await make(), autoDeleteUser: true });
       });
 
       test('verification tokens: used once, Dates intact, TTL set in Redis', async () => {

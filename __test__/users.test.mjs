@@ -1,29 +1,19 @@
 // Users through the adapter: ChatBotKit partner users over the (fake) Partner API.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChatBotKitPartnerAdapter, MemoryStore, AdapterError } from '../index.mjs';
+import { AdapterError } from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
+import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 import { rejectsWith } from './helpers/assert.mjs';
 
-let api;
-before(async () => {
-  api = await startFakePartnerApi();
-});
-after(() => api.close());
+const api = useFakeApi();
 
 let seq = 0;
 /** A fresh, unique email. */
 const uniqueEmail = (name = 'user') => `${name}.${++seq}.${Date.now()}@example.com`;
 
-function adapterFor(options = {}, target = api) {
-  return ChatBotKitPartnerAdapter({
-    secret: target.secret,
-    baseUrl: target.url,
-    store: new MemoryStore(),
-    retries: 0,
-    ...options,
-  });
-}
+const adapterFor = (options = {}, target = api) =>
+  partnerAdapter(target, { retries: 0, ...options });
 
 const USER_KEYS = ['email', 'emailVerified', 'id', 'image', 'name'];
 

@@ -12,7 +12,7 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startRedis } from '../__test__/helpers/redis.mjs';
+import { startRedis } from './lib/redis.mjs';
 import { drive, warmUp } from './lib/driver.mjs';
 import { makeAdapter } from './lib/peers.mjs';
 import { WORKLOADS } from './lib/workloads.mjs';

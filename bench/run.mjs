@@ -33,7 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { startRedis, redisAvailable } from '../__test__/helpers/redis.mjs';
+import { startRedis, redisAvailable } from './lib/redis.mjs';
 import { WORKLOADS, WORKLOAD_ORDER } from './lib/workloads.mjs';
 import { redisLimit } from './lib/redis-limit.mjs';
 import { captureCommands } from './lib/capture.mjs';

@@ -2,7 +2,8 @@
 // contacts. Suites that hold for both loop over FAMILIES; each entry says how
 // to build the adapter (with the lifecycle flags under its own names), where
 // the fake keeps its people, and how to seed one.
-import { ChatBotKitPartnerAdapter, ChatBotKitContactAdapter } from '../../index.js';
+import { ChatBotKitContactAdapter } from '../../index.js';
+import { partnerAdapter } from './api.mjs';
 
 /**
  * @typedef {{ create?: boolean, update?: boolean, delete?: boolean }} Lifecycle
@@ -14,9 +15,7 @@ export const FAMILIES = {
     name: 'partner',
     /** @param {Lifecycle} lifecycle */
     adapter(api, store, lifecycle = {}, extra = {}) {
-      return ChatBotKitPartnerAdapter({
-        secret: api.secret,
-        baseUrl: api.url,
+      return partnerAdapter(api, {
         store,
         autoCreateUser: lifecycle.create,
         autoUpdateUser: lifecycle.update,

@@ -1,16 +1,2 @@
-// Loopback ports for the tests.
-
-import net from 'node:net';
-
-/** A free loopback port: nothing listens on it (until something does). */
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+// Loopback ports for the tests: the bench's helper (bench/lib/net.mjs).
+export { freePort } from '../../bench/lib/net.mjs';

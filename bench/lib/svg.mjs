@@ -30,7 +30,7 @@ function compact(n) {
   return `${+n.toFixed(n < 10 ? 1 : 0)}`;
 }
 
-function panel(results, workload, x0, y0, legendRows) {
+function panel(results, workload, x0, y0) {
   const groups = results.groups.filter((g) => g.workload === workload && g.rows?.length);
   const concurrencies = results.settings.concurrencies;
   const w = PANEL_W - PAD.left - PAD.right;
@@ -62,14 +62,14 @@ function panel(results, workload, x0, y0, legendRows) {
   out.push(
     `<text x="${x0 + PAD.left + w / 2}" y="${y0 + PAD.top + h + 32}" font-size="11" text-anchor="middle" fill="#444">concurrency (closed-loop workers)</text>`,
   );
-  // series
-  groups.forEach((g) => {
+  // series, and their legend below the panel
+  groups.forEach((g, i) => {
     const peer = PEERS[g.peer] ?? { short: g.peer, color: '#000' };
+    const dash = peer.limit ? ' stroke-dasharray="6 4"' : '';
     const points = g.rows
       .map((r) => [concurrencies.indexOf(r.concurrency), r.throughput])
-      .filter(([i, v]) => i >= 0 && Number.isFinite(v))
-      .map(([i, v]) => [xAt(i), yAt(v)]);
-    const dash = peer.limit ? ' stroke-dasharray="6 4"' : '';
+      .filter(([at, v]) => at >= 0 && Number.isFinite(v))
+      .map(([at, v]) => [xAt(at), yAt(v)]);
     const width = g.peer.startsWith('ours') ? 3 : 2;
     if (points.length > 1) {
       out.push(
@@ -81,21 +81,13 @@ function panel(results, workload, x0, y0, legendRows) {
     for (const [x, y] of points) {
       out.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${peer.color}"/>`);
     }
-  });
-  // legend
-  groups.forEach((g, i) => {
-    const peer = PEERS[g.peer] ?? { short: g.peer, color: '#000' };
-    const col = i % 2;
-    const rowIndex = Math.floor(i / 2);
-    const lx = x0 + PAD.left + col * (w / 2);
-    const ly = y0 + PANEL_H + LEGEND_TOP + rowIndex * LEGEND_LINE;
-    const dash = peer.limit ? ' stroke-dasharray="6 4"' : '';
+    const lx = x0 + PAD.left + (i % 2) * (w / 2);
+    const ly = y0 + PANEL_H + LEGEND_TOP + Math.floor(i / 2) * LEGEND_LINE;
     out.push(
       `<line x1="${lx}" x2="${lx + 18}" y1="${ly - 4}" y2="${ly - 4}" stroke="${peer.color}" stroke-width="2"${dash}/>`,
       `<text x="${lx + 24}" y="${ly}" font-size="11">${esc(peer.short)}</text>`,
     );
   });
-  void legendRows;
   return out.join('\n');
 }
 
@@ -118,13 +110,7 @@ export function renderSvg(results) {
     `Node ${m.node} · addon ${results.addon?.build ?? '?'} build`;
   const body = workloads
     .map((w, i) =>
-      panel(
-        results,
-        w,
-        10 + (i % COLUMNS) * PANEL_W,
-        header + Math.floor(i / COLUMNS) * cellH,
-        legendRows,
-      ),
+      panel(results, w, 10 + (i % COLUMNS) * PANEL_W, header + Math.floor(i / COLUMNS) * cellH),
     )
     .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="-apple-system, Segoe UI, Helvetica, Arial, sans-serif">

@@ -16,7 +16,7 @@ pub use input::{as_date_ms, date_value, now_ms};
 pub use keys::{encode_segment, IndexKind, Keys};
 
 use crate::directory::Directory;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::options;
 use crate::store::Store;
 use lookups::Lookups;
@@ -93,24 +93,68 @@ impl Adapter {
     }
 }
 
-/// The Auth.js methods, in contract order, each with the function that runs
-/// it: one list for both `METHODS` and `Adapter::call`.
+/// The Auth.js methods, in contract order: each one's JS name, its `Method`
+/// variant and the function that runs it. The one list: `for_each_method!(m)`
+/// hands it to the macro `m`, here to make `Method` and `Adapter::call`, at
+/// the napi boundary to type the method name JS passes.
+macro_rules! for_each_method {
+    ($then:ident) => {
+        $then! {
+            "createUser" CreateUser create_user,
+            "getUser" GetUser get_user,
+            "getUserByEmail" GetUserByEmail get_user_by_email,
+            "getUserByAccount" GetUserByAccount get_user_by_account,
+            "updateUser" UpdateUser update_user,
+            "deleteUser" DeleteUser delete_user,
+            "linkAccount" LinkAccount link_account,
+            "unlinkAccount" UnlinkAccount unlink_account,
+            "getAccount" GetAccount get_account,
+            "createSession" CreateSession create_session,
+            "getSessionAndUser" GetSessionAndUser get_session_and_user,
+            "updateSession" UpdateSession update_session,
+            "deleteSession" DeleteSession delete_session,
+            "createVerificationToken" CreateVerificationToken create_verification_token,
+            "useVerificationToken" UseVerificationToken use_verification_token,
+            "createAuthenticator" CreateAuthenticator create_authenticator,
+            "getAuthenticator" GetAuthenticator get_authenticator,
+            "listAuthenticatorsByUserId" ListAuthenticatorsByUserId list_authenticators_by_user_id,
+            "updateAuthenticatorCounter" UpdateAuthenticatorCounter update_authenticator_counter,
+        }
+    };
+}
+pub(crate) use for_each_method;
+
 macro_rules! adapter_methods {
-    ($($name:literal => $method:ident,)*) => {
-        /// The Auth.js adapter methods this adapter implements, in contract order.
-        pub const METHODS: &[&str] = &[$($name),*];
+    ($($name:literal $variant:ident $method:ident,)*) => {
+        /// An Auth.js adapter method this adapter implements (its name in
+        /// Auth.js is in the list, for the napi boundary).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Method {
+            $($variant,)*
+        }
+
+        impl Method {
+            /// Every method, in contract order.
+            pub const ALL: &[Method] = &[$(Method::$variant),*];
+
+            /// Its name in Auth.js.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Method::$variant => $name,)*
+                }
+            }
+        }
 
         impl Adapter {
-            /// Runs one adapter method by its Auth.js name with positional
-            /// arguments. Each method's future is boxed at its own size, so a
-            /// call does not carry (allocate and copy) the state of the
-            /// largest of all methods.
-            pub async fn call(&self, method: &str, args: &[Value]) -> Result<Value> {
+            /// Runs one adapter method with positional arguments. Each
+            /// method's future is boxed at its own size, so a call does not
+            /// carry (allocate and copy) the state of the largest of all
+            /// methods.
+            pub async fn call(&self, method: Method, args: &[Value]) -> Result<Value> {
                 type Call<'a> =
                     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value>> + Send + 'a>>;
                 let future: Call<'_> = match method {
-                    $($name => Box::pin(self.$method(args)),)*
-                    other => return Err(Error::invalid(format!("unknown adapter method `{other}`"))),
+                    $(Method::$variant => Box::pin(self.$method(args)),)*
                 };
                 // The secret never leaves in a message, whatever a store or
                 // the API quoted back.
@@ -122,24 +166,4 @@ macro_rules! adapter_methods {
     };
 }
 
-adapter_methods! {
-    "createUser" => create_user,
-    "getUser" => get_user,
-    "getUserByEmail" => get_user_by_email,
-    "getUserByAccount" => get_user_by_account,
-    "updateUser" => update_user,
-    "deleteUser" => delete_user,
-    "linkAccount" => link_account,
-    "unlinkAccount" => unlink_account,
-    "getAccount" => get_account,
-    "createSession" => create_session,
-    "getSessionAndUser" => get_session_and_user,
-    "updateSession" => update_session,
-    "deleteSession" => delete_session,
-    "createVerificationToken" => create_verification_token,
-    "useVerificationToken" => use_verification_token,
-    "createAuthenticator" => create_authenticator,
-    "getAuthenticator" => get_authenticator,
-    "listAuthenticatorsByUserId" => list_authenticators_by_user_id,
-    "updateAuthenticatorCounter" => update_authenticator_counter,
-}
+for_each_method!(adapter_methods);

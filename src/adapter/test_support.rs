@@ -68,7 +68,11 @@ pub async fn call(adapter: &Adapter, method: &str, args: Value) -> Result<Value>
     let Value::Array(args) = args else {
         panic!("args must be an array")
     };
-    adapter.call(method, &args).await
+    let method = crate::adapter::Method::ALL
+        .iter()
+        .find(|m| m.name() == method)
+        .unwrap_or_else(|| panic!("no adapter method {method}"));
+    adapter.call(*method, &args).await
 }
 
 /// One request as the scripted API saw it.

@@ -5,7 +5,7 @@ use super::driven::{DrivenBridge, Driver, StoreStep, Turn};
 use super::outbox::{outbox_of, Outbox};
 use super::stores::{NativeMemoryStore, NativeRedisStore};
 use super::{config_error, envelope, guarded, internal_error};
-use crate::adapter::{self, Adapter};
+use crate::adapter::{for_each_method, Adapter, Method};
 use crate::directory::{ContactClient, Directory};
 use crate::error::Error;
 use crate::options::{parse_adapter_options, AdapterConfig, DirectoryKind};
@@ -30,7 +30,8 @@ pub struct NativeAdapter {
 
 /// A turn of a call as JS receives it: the envelope text (done), a call id
 /// (the outbox will say when there is more), or a store step to run.
-type Answer = Either3<String, u32, StoreStep>;
+#[napi]
+pub type Answer = Either3<String, u32, StoreStep>;
 
 /// `store` makes the store once the options are read.
 fn build_adapter(
@@ -117,8 +118,13 @@ impl NativeAdapter {
     /// hands to JS when it is ready. Over a JS store, the call is
     /// driven on the JS thread (`driven.rs`) and may answer a store step.
     ///
-    #[napi(ts_return_type = "string | number | StoreStep")]
-    pub fn call(&self, env: &Env, method: String, args_json: String) -> napi::Result<Answer> {
+    #[napi]
+    pub fn call(
+        &self,
+        env: &Env,
+        method: AdapterMethod,
+        args_json: String,
+    ) -> napi::Result<Answer> {
         let adapter = match &self.inner {
             Ok(adapter) => adapter.clone(),
             Err(unset) => return Ok(Either3::A(envelope(Err(unset.clone())))),
@@ -126,7 +132,7 @@ impl NativeAdapter {
         let work = guarded(async move {
             let args: Vec<Value> = serde_json::from_str(&args_json)
                 .map_err(|_| Error::invalid("arguments are not serialisable"))?;
-            adapter.call(&method, &args).await
+            adapter.call(method.into(), &args).await
         });
         if let Some(driver) = &self.driver {
             let id = self.outbox.open(env);
@@ -140,7 +146,7 @@ impl NativeAdapter {
 
     /// Hands a driven call the outcome of its store step `seq` (the text,
     /// or the JS error's message) and polls it on.
-    #[napi(ts_return_type = "string | number | StoreStep")]
+    #[napi]
     pub fn resume(
         &self,
         env: &Env,
@@ -161,7 +167,7 @@ impl NativeAdapter {
     }
 
     /// Polls a driven call the outbox said was woken.
-    #[napi(ts_return_type = "string | number | StoreStep")]
+    #[napi]
     pub fn poll(&self, env: &Env, id: u32) -> Answer {
         let turn = self.driver.as_ref().and_then(|d| d.poll(id));
         self.answer_or_lost(env, turn)
@@ -196,8 +202,41 @@ impl NativeAdapter {
     }
 }
 
+/// `AdapterMethod`, the method names JS may pass to `call` (binding.d.ts
+/// lists them), made from the adapter's one list of methods.
+macro_rules! adapter_method_names {
+    ($($name:tt $variant:ident $method:ident,)*) => {
+        /// An Auth.js adapter method, by its name in Auth.js.
+        #[napi(string_enum)]
+        pub enum AdapterMethod {
+            $(#[napi(value = $name)] $variant,)*
+        }
+
+        impl From<AdapterMethod> for Method {
+            fn from(method: AdapterMethod) -> Self {
+                match method {
+                    $(AdapterMethod::$variant => Method::$variant,)*
+                }
+            }
+        }
+
+        impl From<Method> for AdapterMethod {
+            fn from(method: Method) -> Self {
+                match method {
+                    $(Method::$variant => AdapterMethod::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+for_each_method!(adapter_method_names);
+
 /// The adapter methods, in Auth.js contract order.
 #[napi]
-pub fn adapter_methods() -> Vec<String> {
-    adapter::METHODS.iter().map(|m| (*m).to_owned()).collect()
+pub fn adapter_methods() -> Vec<AdapterMethod> {
+    Method::ALL
+        .iter()
+        .map(|m| AdapterMethod::from(*m))
+        .collect()
 }

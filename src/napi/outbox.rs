@@ -27,6 +27,13 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+/// What a call that settles through the outbox answers: its envelope
+/// (`{"ok": value}` or `{"error": {code, message, ...}}` as JSON text) when
+/// the work completed without waiting, else the id of the `Completion` that
+/// will carry it.
+#[napi]
+pub type Settled = Either<String, u32>;
+
 /// What the queue carries.
 pub(crate) trait Item {
     /// Whether taking this item finishes a call that `Queue::open` handed out
@@ -140,7 +147,7 @@ impl Outbox {
     /// either direction, and work that does wait has already sent its first
     /// request. A future may move to another executor between polls; tokio
     /// polls a spawned task at once, so it registers its real waker.
-    pub(crate) fn settle<F>(self: &Arc<Self>, env: &Env, work: F) -> Either<String, u32>
+    pub(crate) fn settle<F>(self: &Arc<Self>, env: &Env, work: F) -> Settled
     where
         F: Future<Output = String> + Send + 'static,
     {

@@ -1,13 +1,12 @@
 //! The Partner API client on its own, for what apps need after sign-in:
 //! ChatBotKit session tokens (`createChatBotKitSession`).
 
-use super::outbox::{outbox_of, Outbox};
+use super::outbox::{outbox_of, Outbox, Settled};
 use super::{config_error, guarded};
 use crate::error::Error;
 use crate::options::{parse_adapter_options, parse_session_params};
 use crate::partner::session::create_session;
 use crate::partner::PartnerClient;
-use napi::bindgen_prelude::Either;
 use napi::Env;
 use napi_derive::napi;
 use std::sync::Arc;
@@ -39,13 +38,8 @@ impl NativePartner {
     /// environment: the `{ ok }` / `{ error }` envelope, with `ok` =
     /// `{ id, token, expiresAt }` (`expiresAt` a tagged date), or the call
     /// id under which the outbox delivers it.
-    #[napi(ts_return_type = "string | number")]
-    pub fn create_session(
-        &self,
-        env: &Env,
-        user_id: String,
-        params_json: String,
-    ) -> Either<String, u32> {
+    #[napi]
+    pub fn create_session(&self, env: &Env, user_id: String, params_json: String) -> Settled {
         let client = self.client.clone();
         self.outbox.settle(
             env,

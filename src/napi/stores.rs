@@ -1,14 +1,13 @@
 //! The native stores as JS classes, and what `lib/kv/` (the stores written
 //! in JS) takes from Rust: the operation names and the Lua scripts.
 
-use super::outbox::{outbox_of, Outbox};
+use super::outbox::{outbox_of, Outbox, Settled};
 use super::{config_error, guarded};
 use crate::error::Error;
 use crate::options::parse_redis_options;
 use crate::store::js::StoreOp;
 use crate::store::redis::{RELEASE_LUA, USE_TOKEN_LUA, WRITE_LUA};
 use crate::store::{MemoryStore, RedisStore};
-use napi::bindgen_prelude::Either;
 use napi::Env;
 use napi_derive::napi;
 use serde_json::{json, Value};
@@ -102,7 +101,7 @@ impl NativeRedisStore {
 
     /// The envelope `{ ok }` / `{ error }` as JSON text, or the call id under
     /// which the outbox delivers it.
-    #[napi(ts_return_type = "string | number")]
+    #[napi]
     pub fn command(
         &self,
         env: &Env,
@@ -110,7 +109,7 @@ impl NativeRedisStore {
         key: String,
         value: Option<String>,
         ttl_ms: Option<f64>,
-    ) -> Either<String, u32> {
+    ) -> Settled {
         let store = self.inner.clone();
         let work = guarded(async move {
             Ok(match op.as_str() {
