@@ -5,13 +5,16 @@ export declare class NativeAdapter {
   static withMemoryStore(optionsJson: string, store: NativeMemoryStore): NativeAdapter
   static withRedisStore(optionsJson: string, store: NativeRedisStore): NativeAdapter
   /**
-   * `bridge({ op, key, value, px })` performs one store operation and
-   * resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
-   * which operations beyond get/set/del it serves; the `timeout` option
-   * bounds each call; `store_id` is the same for every adapter over one
-   * JS store object, so they share its locks.
+   * An adapter over a store written in JS: its calls answer with store
+   * steps that `lib/kv/` runs and hands back (`resume`); the `timeout`
+   * option bounds each step.
    */
-  static withJsStore(optionsJson: string, bridge: (call: JsStoreCall) => Promise<string | null>, hasGetdel: boolean, hasRedisSets: boolean, storeId: number): NativeAdapter
+  static withJsStore(optionsJson: string): NativeAdapter
+  /**
+   * The deadline of one store call, ms (the `timeout` option): a JS
+   * store's module holds a lock no longer.
+   */
+  get storeTimeoutMs(): number
   /** Whether the options set the secret (else every call reports it). */
   get hasSecret(): boolean
   /**
@@ -19,9 +22,19 @@ export declare class NativeAdapter {
    * Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
    * text at once when the work completes without waiting (a MemoryStore
    * record, a cached user); else a call id, whose envelope the outbox
-   * hands to JS when it is ready.
+   * hands to JS when it is ready. Over a JS store, the call is
+   * driven on the JS thread (`driven.rs`) and may answer a store step.
    */
-  call(method: AdapterMethod, argsJson: string): Settled
+  call(method: AdapterMethod, argsJson: string): Answer
+  /**
+   * Hands a driven call the outcome of its store step `seq` (the text,
+   * or the JS error's message) and polls it on.
+   */
+  resume(id: number, seq: number, value?: string | undefined | null, error?: string | undefined | null): Answer
+  /** Polls a driven call the outbox said was woken. */
+  poll(id: number): Answer
+  /** Driven calls in progress (for tests: none is left behind). */
+  get callsInProgress(): number
 }
 
 /** The native in-memory store. Values are JSON text. */
@@ -74,23 +87,24 @@ export type AdapterMethod = 'createUser' | 'getUser' | 'getUserByEmail' | 'getUs
 /** The adapter methods, in Auth.js contract order. */
 export declare function adapterMethods(): Array<AdapterMethod>
 
-/** One finished call, as JS takes it. */
+/**
+ * A turn of a call as JS receives it: the envelope text (done), a call id
+ * (the outbox will say when there is more), or a store step to run.
+ */
+export type Answer = string | number | StoreStep
+
+/**
+ * One finished call, as JS takes it; or, without an envelope, a call
+ * driven on the JS thread (`driven.rs`) that was woken and wants polling.
+ */
 export interface Completion {
   id: number
   /** `{"ok": value}` or `{"error": {code, message, ...}}` as JSON text. */
-  envelope: string
+  envelope?: string
 }
 
 /** Whether `DEBUG` asks for this package's log lines (read once, in Rust). */
 export declare function debugEnabled(): boolean
-
-/** One call from Rust into a JS store, as the JS bridge receives it. */
-export interface JsStoreCall {
-  op: string
-  key: string
-  value?: string
-  px?: number
-}
 
 /** Every option users set, with its default; the one definition is in Rust. */
 export declare function optionDefaults(): Array<OptionInfo>
@@ -126,3 +140,32 @@ export declare function registerOutbox(onReady: () => void): NativeOutbox
  * will carry it.
  */
 export type Settled = string | number
+
+/** The operations every JS store module (`lib/kv/`) implements, by name. */
+export declare function storeOps(): Array<string>
+
+export declare function storeScripts(): StoreScripts
+
+/**
+ * The native RedisStore's Lua scripts, which the Redis client modules of
+ * `lib/kv/` run too (one text of each).
+ */
+export interface StoreScripts {
+  useToken: string
+  release: string
+  write: string
+}
+
+/**
+ * A store operation a call waits for, as JS runs it (`lib/kv/`), with the
+ * call's `id` and the step's `seq` to hand back to `resume`.
+ */
+export interface StoreStep {
+  id: number
+  seq: number
+  /** One of `storeOps()`; the fields below as `src/store/js.rs` says. */
+  op: string
+  key: string
+  value?: string
+  px?: number
+}

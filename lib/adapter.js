@@ -9,15 +9,9 @@ const {
 } = require('../binding.js');
 const { AdapterError, messageOf } = require('./errors.js');
 const { encode, unwrap } = require('./codec.js');
-const {
-  MemoryStore,
-  RedisStore,
-  kNative,
-  kUnset,
-  toKeyValue,
-  storeBridge,
-  storeId,
-} = require('./stores.js');
+const { MemoryStore, RedisStore, kNative, kUnset } = require('./stores.js');
+const { kvFor } = require('./kv/index.js');
+const { drive } = require('./kv/drive.js');
 const { settled } = require('./outbox.js');
 
 // DEBUG=nextauth-chatbotkit logs one line per adapter call: the method, its
@@ -82,21 +76,17 @@ function isExactly(store, Class) {
 function nativeAdapter(picked, store, storeUnset) {
   const json = optionsJson(picked);
   try {
-    if (storeUnset) return NativeAdapter.withMemoryStore(json, new NativeMemoryStore());
+    if (storeUnset) return { native: NativeAdapter.withMemoryStore(json, new NativeMemoryStore()) };
     // Only the classes themselves go straight to Rust: a subclass's own
     // get/set/del must be the ones called.
     if (isExactly(store, MemoryStore)) {
-      return NativeAdapter.withMemoryStore(json, store[kNative]);
+      return { native: NativeAdapter.withMemoryStore(json, store[kNative]) };
     }
-    if (isExactly(store, RedisStore)) return NativeAdapter.withRedisStore(json, store[kNative]);
-    const kv = toKeyValue(store);
-    return NativeAdapter.withJsStore(
-      json,
-      storeBridge(kv),
-      typeof kv.getdel === 'function',
-      kv.sets !== undefined,
-      storeId(store),
-    );
+    if (isExactly(store, RedisStore)) {
+      return { native: NativeAdapter.withRedisStore(json, store[kNative]) };
+    }
+    const native = NativeAdapter.withJsStore(json);
+    return { native, ops: kvFor(store, { timeout: native.storeTimeoutMs }).ops };
   } catch (e) {
     if (e instanceof AdapterError) throw e;
     throw new AdapterError('CONFIG', messageOf(e));
@@ -117,7 +107,7 @@ function adapterFor(options, directory) {
   const picked = pickNativeOptions(options);
   picked.directory = directory;
   const storeUnset = options.store instanceof RedisStore ? options.store[kUnset] : undefined;
-  const native = nativeAdapter(picked, options.store, storeUnset);
+  const { native, ops } = nativeAdapter(picked, options.store, storeUnset);
   // An unset secret is reported by the native adapter itself, and first.
   const unset = storeUnset && native.hasSecret ? storeUnset : null;
   const adapter = {};
@@ -133,8 +123,12 @@ function adapterFor(options, directory) {
           `${name}: the arguments cannot be serialised (${messageOf(e)})`,
         );
       }
+      // Text when the work finished without waiting; else the call's id
+      // (the outbox hands over its envelope), or, over a JS store, a store
+      // step to run (see kv/drive.js).
       const answer = native.call(name, json);
-      return unwrap(typeof answer === 'string' ? answer : await settled(answer));
+      if (typeof answer === 'string') return unwrap(answer);
+      return unwrap(ops ? await drive(native, ops, answer) : await settled(answer));
     };
     adapter[name] = !debug
       ? call

@@ -50,11 +50,22 @@ const outbox = registerOutbox(() => deliver(false));
 /**
  * What a native call that settles through the outbox answered: its envelope
  * text when the work completed without waiting, else the promise of it (the
- * answer is the call's id).
+ * answer is the call's id). For a call driven on the JS thread
+ * (src/napi/driven.rs) the promise may instead resolve to null: the call
+ * was woken and wants polling.
  */
 function settled(answer) {
   if (typeof answer === 'string') return answer;
   return new Promise((resolve) => waiting.set(answer, resolve));
 }
 
-module.exports = { settled };
+/** Calls `woken()` if the outbox says the driven call `id` wants polling. */
+function whenWoken(id, woken) {
+  waiting.set(id, woken);
+}
+
+function forget(id) {
+  waiting.delete(id);
+}
+
+module.exports = { settled, whenWoken, forget };

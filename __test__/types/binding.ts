@@ -8,8 +8,10 @@ import {
   adapterMethods,
   registerOutbox,
   type AdapterMethod,
+  type Answer,
   type Completion,
   type Settled,
+  type StoreStep,
 } from '../../binding.js';
 
 declare const adapter: NativeAdapter;
@@ -17,8 +19,8 @@ declare const partner: NativePartner;
 declare const redis: NativeRedisStore;
 
 const methods: AdapterMethod[] = adapterMethods();
-const first: Settled = adapter.call(methods[0], '[]');
-const byName: Settled = adapter.call('getUserByEmail', '["a@example.com"]');
+const first: Answer = adapter.call(methods[0], '[]');
+const byName: Answer = adapter.call('getUserByEmail', '["a@example.com"]');
 // @ts-expect-error: not an adapter method
 adapter.call('getUsr', '[]');
 // @ts-expect-error: the method name is not any string
@@ -26,12 +28,15 @@ adapter.call(String(first), '[]');
 
 const session: Settled = partner.createSession('usr_1', '{}');
 const got: Settled = redis.command('get', 'k');
-// An answer is an envelope now, or the id of the completion that carries it.
-const now: string | number = byName;
+// An answer is an envelope now, the id of the completion that carries it,
+// or (over a JS store) a store step to run and hand back with `resume`.
+const now: string | number | StoreStep = byName;
+const resumed: Answer = adapter.resume(1, 0, null, null);
 
 const outbox = registerOutbox(() => {});
 const done: Completion[] = outbox.take(16);
 const id: number = done[0].id;
-const envelope: string = done[0].envelope;
+// No envelope: a call driven on the JS thread was woken and wants `poll`.
+const envelope: string | null | undefined = done[0].envelope;
 
-export { session, got, now, id, envelope };
+export { session, got, now, resumed, id, envelope };

@@ -1,16 +1,17 @@
 //! The Auth.js adapter as JS sees it: built over one of the stores, then
 //! `call(method, argsJson)` per adapter method.
 
-use super::outbox::{outbox_of, Outbox, Settled};
-use super::stores::{NativeMemoryStore, NativeRedisStore, StoreBridgeFn, TsfnBridge};
-use super::{config_error, envelope, guarded};
+use super::driven::{DrivenBridge, Driver, StoreStep, Turn};
+use super::outbox::{outbox_of, Outbox};
+use super::stores::{NativeMemoryStore, NativeRedisStore};
+use super::{config_error, envelope, guarded, internal_error};
 use crate::adapter::{for_each_method, Adapter, Method};
 use crate::directory::{ContactClient, Directory};
 use crate::error::Error;
 use crate::options::{parse_adapter_options, AdapterConfig, DirectoryKind};
 use crate::partner::PartnerClient;
-use crate::store::{self, JsStore, Store};
-use napi::bindgen_prelude::Either;
+use crate::store::{JsStore, Store};
+use napi::bindgen_prelude::{Either, Either3};
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
@@ -21,7 +22,16 @@ pub struct NativeAdapter {
     /// `Err`: the secret is unset, and every call says so.
     inner: Result<Arc<Adapter>, Error>,
     outbox: Arc<Outbox>,
+    /// Over a JS store: the calls in progress, driven on the JS thread.
+    driver: Option<Driver<Outbox>>,
+    /// The deadline of one store call (the `timeout` option).
+    store_timeout: std::time::Duration,
 }
+
+/// A turn of a call as JS receives it: the envelope text (done), a call id
+/// (the outbox will say when there is more), or a store step to run.
+#[napi]
+pub type Answer = Either3<String, u32, StoreStep>;
 
 /// `store` makes the store once the options are read.
 fn build_adapter(
@@ -35,9 +45,13 @@ fn build_adapter(
         return Ok(NativeAdapter {
             inner: Err(unset),
             outbox,
+            driver: None,
+            store_timeout: config.partner.timeout,
         });
     }
     let store = store(&config);
+    let driver = matches!(store, Store::Js(_)).then(|| Driver::new(outbox.clone()));
+    let store_timeout = config.partner.timeout;
     let client = PartnerClient::new(config.partner).map_err(config_error)?;
     let directory = match config.directory {
         DirectoryKind::Partner => Directory::Partner(client),
@@ -46,6 +60,8 @@ fn build_adapter(
     Ok(NativeAdapter {
         inner: Ok(Arc::new(Adapter::new(directory, store, config.settings))),
         outbox,
+        driver,
+        store_timeout,
     })
 }
 
@@ -69,33 +85,24 @@ impl NativeAdapter {
         build_adapter(env, &options_json, |_| Store::Redis(store.inner.clone()))
     }
 
-    /// `bridge({ op, key, value, px })` performs one store operation and
-    /// resolves to JSON text or null. `has_getdel` / `has_redis_sets` say
-    /// which operations beyond get/set/del it serves; the `timeout` option
-    /// bounds each call; `store_id` is the same for every adapter over one
-    /// JS store object, so they share its locks.
+    /// An adapter over a store written in JS: its calls answer with store
+    /// steps that `lib/kv/` runs and hands back (`resume`); the `timeout`
+    /// option bounds each step.
     #[napi(factory)]
-    pub fn with_js_store(
-        env: &Env,
-        options_json: String,
-        #[napi(ts_arg_type = "(call: JsStoreCall) => Promise<string | null>")]
-        bridge: StoreBridgeFn,
-        has_getdel: bool,
-        has_redis_sets: bool,
-        store_id: f64,
-    ) -> napi::Result<Self> {
-        let capabilities = store::Capabilities {
-            getdel: has_getdel,
-            redis_sets: has_redis_sets,
-        };
+    pub fn with_js_store(env: &Env, options_json: String) -> napi::Result<Self> {
         build_adapter(env, &options_json, |config| {
             Store::Js(Arc::new(JsStore::new(
-                Box::new(TsfnBridge(Arc::new(bridge))),
-                capabilities,
+                Box::new(DrivenBridge),
                 config.partner.timeout,
-                store_id as u64,
             )))
         })
+    }
+
+    /// The deadline of one store call, ms (the `timeout` option): a JS
+    /// store's module holds a lock no longer.
+    #[napi(getter)]
+    pub fn store_timeout_ms(&self) -> u32 {
+        u32::try_from(self.store_timeout.as_millis()).unwrap_or(u32::MAX)
     }
 
     /// Whether the options set the secret (else every call reports it).
@@ -108,26 +115,90 @@ impl NativeAdapter {
     /// Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
     /// text at once when the work completes without waiting (a MemoryStore
     /// record, a cached user); else a call id, whose envelope the outbox
-    /// hands to JS when it is ready.
+    /// hands to JS when it is ready. Over a JS store, the call is
+    /// driven on the JS thread (`driven.rs`) and may answer a store step.
+    ///
     #[napi]
     pub fn call(
         &self,
         env: &Env,
         method: AdapterMethod,
         args_json: String,
-    ) -> napi::Result<Settled> {
+    ) -> napi::Result<Answer> {
         let adapter = match &self.inner {
             Ok(adapter) => adapter.clone(),
-            Err(unset) => return Ok(Either::A(envelope(Err(unset.clone())))),
+            Err(unset) => return Ok(Either3::A(envelope(Err(unset.clone())))),
         };
-        Ok(self.outbox.settle(
-            env,
-            guarded(async move {
-                let args: Vec<Value> = serde_json::from_str(&args_json)
-                    .map_err(|_| Error::invalid("arguments are not serialisable"))?;
-                adapter.call(method.into(), &args).await
-            }),
-        ))
+        let work = guarded(async move {
+            let args: Vec<Value> = serde_json::from_str(&args_json)
+                .map_err(|_| Error::invalid("arguments are not serialisable"))?;
+            adapter.call(method.into(), &args).await
+        });
+        if let Some(driver) = &self.driver {
+            let id = self.outbox.open(env);
+            return Ok(self.answer(env, driver.start(id, work)));
+        }
+        Ok(match self.outbox.settle(env, work) {
+            Either::A(envelope) => Either3::A(envelope),
+            Either::B(id) => Either3::B(id),
+        })
+    }
+
+    /// Hands a driven call the outcome of its store step `seq` (the text,
+    /// or the JS error's message) and polls it on.
+    #[napi]
+    pub fn resume(
+        &self,
+        env: &Env,
+        id: u32,
+        seq: u32,
+        value: Option<String>,
+        error: Option<String>,
+    ) -> Answer {
+        let outcome = match error {
+            Some(message) => Err(message),
+            None => Ok(value),
+        };
+        let turn = self
+            .driver
+            .as_ref()
+            .and_then(|d| d.resume(id, seq, outcome));
+        self.answer_or_lost(env, turn)
+    }
+
+    /// Polls a driven call the outbox said was woken.
+    #[napi]
+    pub fn poll(&self, env: &Env, id: u32) -> Answer {
+        let turn = self.driver.as_ref().and_then(|d| d.poll(id));
+        self.answer_or_lost(env, turn)
+    }
+
+    /// Driven calls in progress (for tests: none is left behind).
+    #[napi(getter)]
+    pub fn calls_in_progress(&self) -> u32 {
+        self.driver.as_ref().map_or(0, |d| d.in_progress() as u32)
+    }
+}
+
+impl NativeAdapter {
+    fn answer(&self, env: &Env, turn: Turn) -> Answer {
+        match turn {
+            Turn::Done(envelope) => {
+                self.outbox.close(env);
+                Either3::A(envelope)
+            }
+            Turn::Waiting(id) => Either3::B(id),
+            Turn::Step(step) => Either3::C(step),
+        }
+    }
+
+    /// A call id this adapter does not know: the wrapper's own bug, answered
+    /// as one rather than left hanging.
+    fn answer_or_lost(&self, env: &Env, turn: Option<Turn>) -> Answer {
+        match turn {
+            Some(turn) => self.answer(env, turn),
+            None => Either3::A(internal_error()),
+        }
     }
 }
 

@@ -8,10 +8,12 @@
 //! - `stores`: the native stores, and the bridge to stores written in JS;
 //! - `sessions`: the Partner API client on its own (ChatBotKit session tokens);
 //! - `options`: the list of options and their defaults, for the docs' test;
+//! - `driven`: adapter calls over a JS store, driven on the JS thread;
 //! - `outbox`: how results of calls that had to wait reach the JS thread;
 //! - `runtime`: the tokio runtime and its size.
 
 pub mod adapter;
+pub mod driven;
 pub mod options;
 pub mod outbox;
 pub mod runtime;
@@ -54,12 +56,17 @@ where
 {
     match AssertUnwindSafe(work).catch_unwind().await {
         Ok(result) => envelope(result),
-        Err(_) => json!({ "error": {
-            "code": "INTERNAL",
-            "message": "internal error in nextauth-chatbotkit (please report it)",
-        }})
-        .to_string(),
+        Err(_) => internal_error(),
     }
+}
+
+/// The envelope of a bug in this package: `INTERNAL`, for that call only.
+fn internal_error() -> String {
+    json!({ "error": {
+        "code": "INTERNAL",
+        "message": "internal error in nextauth-chatbotkit (please report it)",
+    }})
+    .to_string()
 }
 
 /// The envelope of a result, as JSON text.

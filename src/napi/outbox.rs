@@ -95,23 +95,32 @@ impl<T: Item> Queue<T> {
         self.in_flight = before.saturating_sub(u32::try_from(ended).unwrap_or(u32::MAX));
         (taken, before > 0 && self.in_flight == 0)
     }
+
+    /// Ends a call whose answer went to JS without the queue (a driven
+    /// call's envelope); whether the calls in flight have just reached zero.
+    pub(crate) fn close(&mut self) -> bool {
+        let before = self.in_flight;
+        self.in_flight = before.saturating_sub(1);
+        before > 0 && self.in_flight == 0
+    }
 }
 
 /// `onReady()` in JS. Created weak, so an idle process may exit; the event
 /// loop is held while calls are in flight (`hold_event_loop`).
 type ReadyFn = ThreadsafeFunction<(), (), (), Status, false, true>;
 
-/// One finished call, as JS takes it.
+/// One finished call, as JS takes it; or, without an envelope, a call
+/// driven on the JS thread (`driven.rs`) that was woken and wants polling.
 #[napi(object)]
 pub struct Completion {
     pub id: u32,
     /// `{"ok": value}` or `{"error": {code, message, ...}}` as JSON text.
-    pub envelope: String,
+    pub envelope: Option<String>,
 }
 
 impl Item for Completion {
     fn ends_call(&self) -> bool {
-        true
+        self.envelope.is_some()
     }
 }
 
@@ -155,11 +164,28 @@ impl Outbox {
                 spawn(async move {
                     outbox.deliver(Completion {
                         id,
-                        envelope: work.await,
+                        envelope: Some(work.await),
                     })
                 });
                 Either::B(id)
             }
+        }
+    }
+
+    /// A call id for a call driven on the JS thread (`driven.rs`), in flight
+    /// until [`Outbox::close`].
+    pub(crate) fn open(&self, env: &Env) -> u32 {
+        let (id, first) = self.queue().open();
+        if first {
+            self.hold_event_loop(env, true);
+        }
+        id
+    }
+
+    /// Ends a driven call (its envelope went straight back to JS).
+    pub(crate) fn close(&self, env: &Env) {
+        if self.queue().close() {
+            self.hold_event_loop(env, false);
         }
     }
 
@@ -205,6 +231,13 @@ impl Outbox {
                 napi::sys::napi_unref_threadsafe_function(env, raw)
             }
         };
+    }
+}
+
+/// A driven call was woken: JS is to poll it (an item that ends no call).
+impl super::driven::Announce for Outbox {
+    fn woken(&self, id: u32) {
+        self.deliver(Completion { id, envelope: None });
     }
 }
 
@@ -335,6 +368,18 @@ mod tests {
         assert!(!q.take(8).1, "the call is still in flight");
         q.push(Test(id, true));
         assert!(q.take(8).1);
+    }
+
+    #[test]
+    fn a_call_closed_without_the_queue_releases_the_loop_once() {
+        let mut q: Queue<Test> = Queue::new();
+        let (a, _) = q.open();
+        q.open();
+        q.push(Test(a, false)); // a woken driven call: still in flight
+        assert!(!q.take(8).1);
+        assert!(!q.close(), "one call is still in flight");
+        assert!(q.close(), "the last call closed: release the loop");
+        assert!(!q.close(), "released once, not again");
     }
 
     #[test]

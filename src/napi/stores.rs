@@ -1,15 +1,14 @@
-//! The native stores as JS classes, and the bridge through which the core
-//! calls a store written in JS. Values are JSON text.
+//! The native stores as JS classes, and what `lib/kv/` (the stores written
+//! in JS) takes from Rust: the operation names and the Lua scripts.
 
 use super::outbox::{outbox_of, Outbox, Settled};
 use super::{config_error, guarded};
 use crate::error::Error;
 use crate::options::parse_redis_options;
-use crate::store::js::{BridgeFuture, JsStoreBridge, StoreCall};
+use crate::store::js::StoreOp;
+use crate::store::redis::{RELEASE_LUA, USE_TOKEN_LUA, WRITE_LUA};
 use crate::store::{MemoryStore, RedisStore};
-use napi::bindgen_prelude::Promise;
-use napi::threadsafe_function::ThreadsafeFunction;
-use napi::{Env, Status};
+use napi::Env;
 use napi_derive::napi;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -138,35 +137,26 @@ impl NativeRedisStore {
     }
 }
 
-/// One call from Rust into a JS store, as the JS bridge receives it.
-#[napi(object)]
-pub struct JsStoreCall {
-    pub op: String,
-    pub key: String,
-    pub value: Option<String>,
-    pub px: Option<f64>,
+/// The operations every JS store module (`lib/kv/`) implements, by name.
+#[napi]
+pub fn store_ops() -> Vec<&'static str> {
+    StoreOp::ALL.iter().map(|op| op.name()).collect()
 }
 
-/// Weak, so an idle process exits; not callee-handled, and always called
-/// with `call_async_catch`, so a JS throw is an error value, never an abort.
-pub(crate) type StoreBridgeFn =
-    ThreadsafeFunction<JsStoreCall, Promise<Option<String>>, JsStoreCall, Status, false, true>;
+/// The native RedisStore's Lua scripts, which the Redis client modules of
+/// `lib/kv/` run too (one text of each).
+#[napi(object, object_to_js = true, object_from_js = false)]
+pub struct StoreScripts {
+    pub use_token: &'static str,
+    pub release: &'static str,
+    pub write: &'static str,
+}
 
-/// The core's `JsStoreBridge` over a JS function.
-pub(crate) struct TsfnBridge(pub(crate) Arc<StoreBridgeFn>);
-
-impl JsStoreBridge for TsfnBridge {
-    fn call(&self, call: StoreCall) -> BridgeFuture {
-        let f = self.0.clone();
-        Box::pin(async move {
-            let js = JsStoreCall {
-                op: call.op.name().to_owned(),
-                key: call.key,
-                value: call.value,
-                px: call.ttl_ms.map(|ms| ms as f64),
-            };
-            let promise = f.call_async_catch(js).await.map_err(|e| e.reason)?;
-            promise.await.map_err(|e| e.reason)
-        })
+#[napi]
+pub fn store_scripts() -> StoreScripts {
+    StoreScripts {
+        use_token: USE_TOKEN_LUA,
+        release: RELEASE_LUA,
+        write: WRITE_LUA,
     }
 }

@@ -1,63 +1,89 @@
-//! A store backed by a JS object (`get` / `set(key, value, { px })` / `del`,
-//! optionally `getdel`). The napi boundary supplies the bridge that calls into
-//! JS; this module holds no napi types so its logic is testable with
-//! `cargo test`. Sets, per-user indexes and counters use the client's own
-//! Redis commands when it has them (ioredis, node-redis), so they stay
-//! atomic; otherwise a set is a JSON array of strings and an index a JSON
-//! object of member → expiry, read, changed and written back under a lock of
-//! the store's, because a plain key-value store has nothing better.
+//! A store written in JS (`lib/kv/`: ioredis and node-redis clients, and
+//! plain `{ px }` stores). This side only forwards: each core operation is
+//! ONE call into JS, bounded by the deadline (`timeout`), and a failure's
+//! message loses whatever key or value it quotes. How an operation is done
+//! — a Redis command, a MULTI, a Lua script, or a read-change-write of a
+//! plain store under a lock of the store object's — is the JS module's
+//! business. The napi boundary supplies the bridge that reaches JS; this
+//! module holds no napi types, so it is testable with `cargo test`.
 
-use super::{locks, TokenUse, Write};
+use super::{TokenUse, Write};
 use crate::error::{shorten, Error, Result};
 use crate::redact::MIN_SECRET;
 use percent_encoding::percent_decode_str;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+/// The operations a JS store module implements, each one call. The names
+/// are the JS method names; `lib/kv/` is checked against [`StoreOp::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreOp {
+    /// `key` → the value's text or null.
     Get,
+    /// `key`, `value` (JSON text), `px`.
     Set,
+    /// `key`.
     Del,
+    /// `key` → the value's text or null; read and deleted in one step.
     GetDel,
-    SetAdd,
-    SetRemove,
+    /// `key` → a JSON array of the set's members.
     SetMembers,
-    Incr,
-    SetNx,
-    IndexAdd,
-    IndexRemove,
+    /// `key` → a JSON array of the per-user index's members.
     IndexMembers,
+    /// `value`: the batch, a JSON array of changes `{ op, key, value?,
+    /// member?, px?, expires? }` (`op`: set, del, setAdd, setRemove,
+    /// indexAdd, indexRemove), applied in order.
+    Write,
+    /// `key`: the token's record; `value`: `{ failures, outstanding, max,
+    /// windowMs }` as JSON → the record's text or null (see
+    /// [`super::Store::use_token`]).
+    UseToken,
+    /// `key`, `value` (the lease's JSON), `px` → non-null if taken.
+    Acquire,
+    /// `key`, `value` (the holder).
+    Release,
 }
 
 impl StoreOp {
+    pub const ALL: [StoreOp; 10] = [
+        StoreOp::Get,
+        StoreOp::Set,
+        StoreOp::Del,
+        StoreOp::GetDel,
+        StoreOp::SetMembers,
+        StoreOp::IndexMembers,
+        StoreOp::Write,
+        StoreOp::UseToken,
+        StoreOp::Acquire,
+        StoreOp::Release,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             StoreOp::Get => "get",
             StoreOp::Set => "set",
             StoreOp::Del => "del",
             StoreOp::GetDel => "getdel",
-            StoreOp::SetAdd => "sadd",
-            StoreOp::SetRemove => "srem",
-            StoreOp::SetMembers => "smembers",
-            StoreOp::Incr => "incr",
-            StoreOp::SetNx => "setnx",
-            StoreOp::IndexAdd => "zadd",
-            StoreOp::IndexRemove => "zrem",
-            StoreOp::IndexMembers => "zmembers",
+            StoreOp::SetMembers => "setMembers",
+            StoreOp::IndexMembers => "indexMembers",
+            StoreOp::Write => "write",
+            StoreOp::UseToken => "useToken",
+            StoreOp::Acquire => "acquire",
+            StoreOp::Release => "release",
         }
     }
 }
 
-/// One call into the JS store. `value` is JSON text.
-#[derive(Debug, Clone)]
+/// One call into the JS store (see [`StoreOp`] for what each field holds).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreCall {
     pub op: StoreOp,
     pub key: String,
     pub value: Option<String>,
-    pub ttl_ms: Option<u64>,
+    /// Milliseconds to live, at least 1.
+    pub px: Option<u64>,
 }
 
 pub type BridgeFuture =
@@ -68,90 +94,122 @@ pub trait JsStoreBridge: Send + Sync {
     fn call(&self, call: StoreCall) -> BridgeFuture;
 }
 
-/// What the JS store can do beyond get / set / del.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Capabilities {
-    /// `getdel`: read and delete in one step.
-    pub getdel: bool,
-    /// `sadd` / `srem` / `smembers` / `incr` with Redis semantics.
-    pub redis_sets: bool,
-}
-
 pub struct JsStore {
     bridge: Box<dyn JsStoreBridge>,
-    capabilities: Capabilities,
-    /// Names this store's per-key locks in the process's lock table (see
-    /// [`locks`]): one id per JS store object, shared by every adapter over
-    /// it, so read-change-write on stores without Redis commands is atomic
-    /// within this process whichever adapter runs it (across processes only
-    /// a store with its own commands is).
-    owner: String,
     /// Deadline for one store call: a promise that never settles must not
     /// hang a sign-in.
     timeout: Duration,
 }
 
-/// Removes from a store's error message whatever of the record it was
+/// What of a JS error message goes into ours: enough to debug, bounded.
+const MAX_JS_MESSAGE: usize = 300;
+
+/// Removes from a store's error message whatever of the call it was
 /// handling: some clients quote the failed command, key and value, and keys
 /// and values hold session tokens, verification tokens and OAuth tokens.
-fn redact(message: &str, key: &str, value: Option<&str>) -> String {
-    let mut secrets: Vec<String> = vec![key.to_owned()];
-    for part in key.split([':', '{', '}']).filter(|p| p.len() >= MIN_SECRET) {
-        secrets.push(part.to_owned());
-        secrets.push(percent_decode_str(part).decode_utf8_lossy().into_owned());
-    }
-    if let Some(value) = value {
-        secrets.push(value.to_owned());
-        if let Ok(parsed) = serde_json::from_str::<Value>(value) {
-            collect_strings(&parsed, &mut secrets);
-        }
+fn redact(message: &str, call: &StoreCall) -> String {
+    let mut secrets = Vec::new();
+    collect_text(&call.key, &mut secrets, 0);
+    if let Some(value) = &call.value {
+        collect_text(value, &mut secrets, 0);
     }
     crate::redact::redact(message, &secrets)
 }
 
-fn collect_strings(value: &Value, out: &mut Vec<String>) {
+/// A text, the parts of it a key is made of, and, if it is JSON (a record,
+/// a batch of changes), the strings inside, down to `MAX_DEPTH` texts deep.
+fn collect_text(text: &str, out: &mut Vec<String>, depth: usize) {
+    const MAX_DEPTH: usize = 2;
+    if text.len() < MIN_SECRET {
+        return;
+    }
+    out.push(text.to_owned());
+    for part in text
+        .split([':', '{', '}'])
+        .filter(|p| p.len() >= MIN_SECRET)
+    {
+        if part.len() != text.len() {
+            out.push(part.to_owned());
+        }
+        let decoded = percent_decode_str(part).decode_utf8_lossy();
+        if decoded != part {
+            out.push(decoded.into_owned());
+        }
+    }
+    if depth < MAX_DEPTH && text.starts_with(['{', '[']) {
+        if let Ok(parsed) = serde_json::from_str::<Value>(text) {
+            collect_value(&parsed, out, depth + 1);
+        }
+    }
+}
+
+fn collect_value(value: &Value, out: &mut Vec<String>, depth: usize) {
     match value {
-        Value::String(s) if s.len() >= MIN_SECRET => out.push(s.clone()),
-        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
-        Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        Value::String(s) => collect_text(s, out, depth),
+        Value::Array(items) => items.iter().for_each(|v| collect_value(v, out, depth)),
+        Value::Object(map) => map.values().for_each(|v| collect_value(v, out, depth)),
         _ => {}
     }
 }
 
-/// What of a JS error message goes into ours: enough to debug, bounded.
-const MAX_JS_MESSAGE: usize = 300;
+/// A batch as the JS store's `write` receives it.
+fn batch_json(batch: &[Write]) -> String {
+    let changes: Vec<Value> = batch
+        .iter()
+        .map(|change| match change {
+            Write::Set { key, value, ttl_ms } => {
+                json!({ "op": "set", "key": key, "value": value, "px": ttl_ms.map(|ms| ms.max(1)) })
+            }
+            Write::Del { key } => json!({ "op": "del", "key": key }),
+            Write::SetAdd {
+                key,
+                member,
+                ttl_ms,
+            } => {
+                json!({ "op": "setAdd", "key": key, "member": member, "px": ttl_ms.map(|ms| ms.max(1)) })
+            }
+            Write::SetRemove { key, member } => {
+                json!({ "op": "setRemove", "key": key, "member": member })
+            }
+            Write::IndexAdd {
+                key,
+                member,
+                expires_ms,
+            } => json!({ "op": "indexAdd", "key": key, "member": member, "expires": expires_ms }),
+            Write::IndexRemove { key, member } => {
+                json!({ "op": "indexRemove", "key": key, "member": member })
+            }
+        })
+        .collect();
+    Value::Array(changes).to_string()
+}
+
+fn members(text: Option<String>) -> Vec<String> {
+    // Unreadable is empty: an index is a hint, the records are the truth.
+    text.and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
+        .unwrap_or_default()
+}
 
 impl JsStore {
-    /// `store_id`: the same number for every adapter over one JS store
-    /// object (the JS side keeps one per object).
-    pub fn new(
-        bridge: Box<dyn JsStoreBridge>,
-        capabilities: Capabilities,
-        timeout: Duration,
-        store_id: u64,
-    ) -> Self {
-        Self {
-            bridge,
-            capabilities,
-            owner: format!("js-store:{store_id}:"),
-            timeout,
-        }
+    pub fn new(bridge: Box<dyn JsStoreBridge>, timeout: Duration) -> Self {
+        Self { bridge, timeout }
     }
 
+    /// The one call of an operation, within the deadline.
     async fn call(
         &self,
         op: StoreOp,
         key: &str,
-        value: Option<&str>,
-        ttl_ms: Option<u64>,
+        value: Option<String>,
+        px: Option<u64>,
     ) -> Result<Option<String>> {
         let call = StoreCall {
             op,
             key: key.to_owned(),
-            value: value.map(str::to_owned),
-            ttl_ms,
+            value,
+            px: px.map(|ms| ms.max(1)),
         };
-        match tokio::time::timeout(self.timeout, self.bridge.call(call)).await {
+        match tokio::time::timeout(self.timeout, self.bridge.call(call.clone())).await {
             Err(_) => Err(Error::store(format!(
                 "the store's {}() did not settle within {} ms",
                 op.name(),
@@ -161,7 +219,7 @@ impl JsStore {
                 // Bounded before redacting (whose cost grows with the text); a
                 // secret cut by that is still caught piece by piece.
                 let message = shorten(message, MAX_JS_MESSAGE * 4);
-                let message = shorten(redact(&message, key, value), MAX_JS_MESSAGE);
+                let message = shorten(redact(&message, &call), MAX_JS_MESSAGE);
                 Err(Error::store(format!(
                     "the store's {}() failed: {message}",
                     op.name()
@@ -175,14 +233,8 @@ impl JsStore {
         self.call(StoreOp::Get, key, None, None).await
     }
 
-    /// Runs `change` (a read-change-write of `key`) with no other change of
-    /// the same key of this store in between.
-    async fn exclusive<T>(&self, key: &str, change: impl Future<Output = Result<T>>) -> Result<T> {
-        locks::exclusive(&format!("{}{key}", self.owner), |_| change).await
-    }
-
     pub async fn set(&self, key: &str, value: &str, ttl_ms: Option<u64>) -> Result<()> {
-        self.call(StoreOp::Set, key, Some(value), ttl_ms.map(|ms| ms.max(1)))
+        self.call(StoreOp::Set, key, Some(value.to_owned()), ttl_ms)
             .await
             .map(drop)
     }
@@ -191,453 +243,241 @@ impl JsStore {
         self.call(StoreOp::Del, key, None, None).await.map(drop)
     }
 
-    /// Without the store's own `getdel`: `get` then `del`, one at a time per
-    /// key, so that of two concurrent uses of one token in this process only
-    /// one reads it (across processes only a store with `getdel` is atomic).
     pub async fn getdel(&self, key: &str) -> Result<Option<String>> {
-        if self.capabilities.getdel {
-            return self.call(StoreOp::GetDel, key, None, None).await;
-        }
-        self.exclusive(key, async {
-            let value = self.get(key).await?;
-            if value.is_some() {
-                self.del(key).await?;
-            }
-            Ok(value)
-        })
-        .await
+        self.call(StoreOp::GetDel, key, None, None).await
     }
 
     pub async fn set_members(&self, key: &str) -> Result<Vec<String>> {
-        if self.capabilities.redis_sets {
-            let text = self.call(StoreOp::SetMembers, key, None, None).await?;
-            return Ok(text
-                .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
-                .unwrap_or_default());
-        }
-        match self.get(key).await? {
-            None => Ok(Vec::new()),
-            // A value we cannot read as a list of strings is treated as
-            // empty: an index is a hint, the records are the truth.
-            Some(text) => Ok(serde_json::from_str::<Vec<String>>(&text).unwrap_or_default()),
-        }
-    }
-
-    async fn set_add(&self, key: &str, member: &str, ttl_ms: Option<u64>) -> Result<()> {
-        if self.capabilities.redis_sets {
-            return self
-                .call(
-                    StoreOp::SetAdd,
-                    key,
-                    Some(member),
-                    ttl_ms.map(|ms| ms.max(1)),
-                )
-                .await
-                .map(drop);
-        }
-        self.exclusive(key, self.plain_set_add(key, member, ttl_ms))
-            .await
-    }
-
-    async fn plain_set_add(&self, key: &str, member: &str, ttl_ms: Option<u64>) -> Result<()> {
-        let mut members = self.set_members(key).await?;
-        if members.iter().any(|m| m == member) && ttl_ms.is_none() {
-            return Ok(());
-        }
-        if !members.iter().any(|m| m == member) {
-            members.push(member.to_owned());
-        }
-        self.write_members(key, &members, ttl_ms).await
-    }
-
-    /// A verification token's use as a sequence of calls (see
-    /// [`super::Store::use_token`]): a JS store has no scripts. The attempt
-    /// is counted before the code is tested, so no request in flight is
-    /// tested beyond the limit: with Redis commands by `INCR`, atomic on the
-    /// server; on a plain store in one critical section per identifier.
-    pub async fn use_token(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
-        if t.max_failures == 0 {
-            return self.getdel(t.token).await;
-        }
-        if self.capabilities.redis_sets {
-            return self.counted_use(t).await;
-        }
-        // Named apart from the keys' own locks, which the steps take.
-        let identifier = format!("{}\0use\0{}", self.owner, t.failures);
-        locks::exclusive(&identifier, |_| self.counted_use(t)).await
-    }
-
-    async fn counted_use(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
-        let outstanding = self.set_members(t.outstanding).await?;
-        if outstanding.is_empty() {
-            // No code to guess: nothing is counted, so nothing is written.
-            return self.getdel(t.token).await;
-        }
-        let attempt = self.incr(t.failures, t.window_ms).await?;
-        let max = i64::from(t.max_failures);
-        if attempt <= max {
-            if let Some(found) = self.getdel(t.token).await? {
-                self.del(t.failures).await?;
-                self.set_remove(t.outstanding, t.token).await?;
-                return Ok(Some(found));
-            }
-        }
-        // Only the attempt that reached the limit voids: these steps are not
-        // one atomic step, and a later attempt voiding could beat an earlier
-        // one, within the limit, to the right code. Attempts past the limit
-        // are never tested; the one at it tests, then voids on a miss.
-        if attempt == max {
-            // The codes first, the count last: a request that sees the
-            // count start again finds no code left to test.
-            let mut keys = outstanding;
-            keys.push(t.outstanding.to_owned());
-            keys.push(t.failures.to_owned());
-            for key in &keys {
-                self.del(key).await?;
-            }
-        }
-        Ok(None)
-    }
-
-    /// [`super::Store::acquire`]. A Redis client answers its own `SET NX`;
-    /// a plain store is asked to set with `nx: true`, after a read that
-    /// finds no holder, and the value read back says who got it.
-    pub async fn acquire(&self, key: &str, value: &str, ttl_ms: u64) -> Result<bool> {
-        let ttl_ms = Some(ttl_ms.max(1));
-        if self.capabilities.redis_sets {
-            let answer = self.call(StoreOp::SetNx, key, Some(value), ttl_ms).await?;
-            return Ok(answer.is_some());
-        }
-        let holder = super::lease_holder(value);
-        self.exclusive(key, async {
-            // A lease past its end is free even if the store ignored `px`.
-            match self.get(key).await? {
-                Some(text) if super::lease_holder(&text).is_some() => return Ok(false),
-                Some(_) => self.del(key).await?,
-                None => {}
-            }
-            self.call(StoreOp::SetNx, key, Some(value), ttl_ms).await?;
-            let now = self.get(key).await?.and_then(|t| super::lease_holder(&t));
-            Ok(now.is_some() && now == holder)
-        })
-        .await
-    }
-
-    /// [`super::Store::release`]: read, compare, delete (a JS store has no
-    /// compare-and-delete; the lease's expiry bounds what a race costs).
-    pub async fn release(&self, key: &str, holder: &str) -> Result<()> {
-        self.exclusive(key, async {
-            match self.get(key).await? {
-                Some(text) if super::lease_holder(&text).as_deref() == Some(holder) => {
-                    self.del(key).await
-                }
-                _ => Ok(()),
-            }
-        })
-        .await
-    }
-
-    /// A batch of changes, one call at a time.
-    pub async fn write(&self, batch: &[Write]) -> Result<()> {
-        for change in batch {
-            match change {
-                Write::Set { key, value, ttl_ms } => self.set(key, value, *ttl_ms).await?,
-                Write::Del { key } => self.del(key).await?,
-                Write::SetAdd {
-                    key,
-                    member,
-                    ttl_ms,
-                } => self.set_add(key, member, *ttl_ms).await?,
-                Write::SetRemove { key, member } => self.set_remove(key, member).await?,
-                Write::IndexAdd {
-                    key,
-                    member,
-                    expires_ms,
-                } => self.index_add(key, member, *expires_ms).await?,
-                Write::IndexRemove { key, member } => self.index_remove(key, member).await?,
-            }
-        }
-        Ok(())
-    }
-
-    /// [`Write::IndexAdd`]: a Redis client's sorted set (`ZADD`, then
-    /// `ZREMRANGEBYSCORE` of the expired); on a plain store a JSON object
-    /// of member → expiry, read, changed, pruned and written back.
-    async fn index_add(&self, key: &str, member: &str, expires_ms: Option<i64>) -> Result<()> {
-        let now = crate::adapter::now_ms();
-        if self.capabilities.redis_sets {
-            let entry = serde_json::json!([member, expires_ms, now]).to_string();
-            return self
-                .call(StoreOp::IndexAdd, key, Some(&entry), None)
-                .await
-                .map(drop);
-        }
-        self.exclusive(key, async {
-            let mut index = self.read_index(key).await?;
-            index.insert(member.to_owned(), expires_ms.into());
-            index.retain(|_, expires| expires.as_i64().is_none_or(|at| at > now));
-            self.write_index(key, &index).await
-        })
-        .await
-    }
-
-    async fn index_remove(&self, key: &str, member: &str) -> Result<()> {
-        if self.capabilities.redis_sets {
-            return self
-                .call(StoreOp::IndexRemove, key, Some(member), None)
-                .await
-                .map(drop);
-        }
-        self.exclusive(key, async {
-            let mut index = self.read_index(key).await?;
-            if index.remove(member).is_some() {
-                self.write_index(key, &index).await?;
-            }
-            Ok(())
-        })
-        .await
+        Ok(members(
+            self.call(StoreOp::SetMembers, key, None, None).await?,
+        ))
     }
 
     pub async fn index_members(&self, key: &str) -> Result<Vec<String>> {
-        if self.capabilities.redis_sets {
-            let text = self.call(StoreOp::IndexMembers, key, None, None).await?;
-            return Ok(text
-                .and_then(|t| serde_json::from_str::<Vec<String>>(&t).ok())
-                .unwrap_or_default());
-        }
-        Ok(self.read_index(key).await?.keys().cloned().collect())
+        Ok(members(
+            self.call(StoreOp::IndexMembers, key, None, None).await?,
+        ))
     }
 
-    /// A plain store's index. An earlier version kept a JSON array of
-    /// members: read as members for good. Anything else unreadable is
-    /// empty: an index is a hint, the records are the truth.
-    async fn read_index(&self, key: &str) -> Result<serde_json::Map<String, Value>> {
-        let Some(text) = self.get(key).await? else {
-            return Ok(serde_json::Map::new());
+    pub async fn write(&self, batch: &[Write]) -> Result<()> {
+        let Some(first) = batch.first() else {
+            return Ok(());
         };
-        Ok(match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(index)) => index,
-            Ok(Value::Array(members)) => members
-                .into_iter()
-                .filter_map(|m| m.as_str().map(|m| (m.to_owned(), Value::Null)))
-                .collect(),
-            _ => serde_json::Map::new(),
-        })
+        self.call(StoreOp::Write, first.key(), Some(batch_json(batch)), None)
+            .await
+            .map(drop)
     }
 
-    async fn write_index(&self, key: &str, index: &serde_json::Map<String, Value>) -> Result<()> {
-        if index.is_empty() {
-            return self.del(key).await;
-        }
-        let text = serde_json::to_string(index).map_err(|e| Error::store(e.to_string()))?;
-        self.set(key, &text, None).await
-    }
-
-    /// Without Redis commands: read, add one, write; not atomic, as a plain
-    /// key-value store offers nothing better, and each write restarts the
-    /// window.
-    async fn incr(&self, key: &str, ttl_ms: u64) -> Result<i64> {
-        if self.capabilities.redis_sets {
-            let text = self
-                .call(StoreOp::Incr, key, None, Some(ttl_ms.max(1)))
-                .await?;
-            return text
-                .and_then(|t| t.trim().parse::<i64>().ok())
-                .ok_or_else(|| Error::store("the store's incr() did not answer a number"));
-        }
-        self.exclusive(key, self.plain_incr(key, ttl_ms)).await
-    }
-
-    async fn plain_incr(&self, key: &str, ttl_ms: u64) -> Result<i64> {
-        let count = match self.get(key).await? {
-            Some(text) => text.trim().trim_matches('"').parse::<i64>().unwrap_or(0),
-            None => 0,
-        }
-        .saturating_add(1);
-        self.set(key, &count.to_string(), Some(ttl_ms)).await?;
-        Ok(count)
-    }
-
-    pub async fn set_remove(&self, key: &str, member: &str) -> Result<()> {
-        if self.capabilities.redis_sets {
-            return self
-                .call(StoreOp::SetRemove, key, Some(member), None)
-                .await
-                .map(drop);
-        }
-        self.exclusive(key, self.plain_set_remove(key, member))
+    pub async fn use_token(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
+        let value = json!({
+            "failures": t.failures,
+            "outstanding": t.outstanding,
+            "max": t.max_failures,
+            "windowMs": t.window_ms.max(1),
+        });
+        self.call(StoreOp::UseToken, t.token, Some(value.to_string()), None)
             .await
     }
 
-    async fn plain_set_remove(&self, key: &str, member: &str) -> Result<()> {
-        let mut members = self.set_members(key).await?;
-        let before = members.len();
-        members.retain(|m| m != member);
-        if members.len() == before {
-            return Ok(());
-        }
-        if members.is_empty() {
-            self.del(key).await
-        } else {
-            self.write_members(key, &members, None).await
-        }
+    pub async fn acquire(&self, key: &str, value: &str, ttl_ms: u64) -> Result<bool> {
+        let taken = self
+            .call(StoreOp::Acquire, key, Some(value.to_owned()), Some(ttl_ms))
+            .await?;
+        Ok(taken.is_some())
     }
 
-    async fn write_members(
-        &self,
-        key: &str,
-        members: &[String],
-        ttl_ms: Option<u64>,
-    ) -> Result<()> {
-        let text = serde_json::to_string(members).map_err(|e| Error::store(e.to_string()))?;
-        self.set(key, &text, ttl_ms).await
+    pub async fn release(&self, key: &str, holder: &str) -> Result<()> {
+        self.call(StoreOp::Release, key, Some(holder.to_owned()), None)
+            .await
+            .map(drop)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 
-    /// A JS store stand-in: a map behind the bridge, answering after a
-    /// yield so that concurrent calls interleave as they would over napi.
-    #[derive(Default)]
-    struct MapBridge(Arc<Mutex<HashMap<String, String>>>);
+    /// Records each call and answers `answer`, or never when it is `None`.
+    struct Recorder {
+        calls: Arc<Mutex<Vec<StoreCall>>>,
+        answer: Option<std::result::Result<Option<String>, String>>,
+    }
 
-    impl JsStoreBridge for MapBridge {
+    impl JsStoreBridge for Recorder {
         fn call(&self, call: StoreCall) -> BridgeFuture {
-            let map = self.0.clone();
+            self.calls.lock().map(|mut c| c.push(call)).ok();
+            let answer = self.answer.clone();
             Box::pin(async move {
-                tokio::task::yield_now().await;
-                let mut map = map.lock().map_err(|_| "poisoned".to_owned())?;
-                Ok(match call.op {
-                    StoreOp::Get => map.get(&call.key).cloned(),
-                    StoreOp::Set => {
-                        map.insert(call.key, call.value.unwrap_or_default());
-                        None
-                    }
-                    StoreOp::Del => {
-                        map.remove(&call.key);
-                        None
-                    }
-                    _ => return Err(format!("{} is not supported", call.op.name())),
-                })
+                match answer {
+                    Some(answer) => answer,
+                    None => std::future::pending().await,
+                }
             })
         }
     }
 
-    fn store_with_id(id: u64) -> Arc<JsStore> {
-        Arc::new(JsStore::new(
-            Box::new(MapBridge::default()),
-            Capabilities::default(),
-            Duration::from_secs(5),
-            id,
-        ))
-    }
-
-    fn store() -> Arc<JsStore> {
-        store_with_id(fastrand::u64(1_000_000..))
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_counts_are_not_lost() {
-        let store = store();
-        let tasks: Vec<_> = (0..50)
-            .map(|_| {
-                let store = store.clone();
-                tokio::spawn(async move { store.incr("n", 60_000).await })
-            })
-            .collect();
-        for task in tasks {
-            assert!(matches!(task.await, Ok(Ok(_))));
-        }
-        assert_eq!(store.get("n").await, Ok(Some("50".to_owned())));
-        assert_eq!(locks::held(&store.owner), 0);
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn concurrent_set_adds_are_not_lost() {
-        let store = store();
-        let tasks: Vec<_> = (0..20)
-            .map(|i| {
-                let store = store.clone();
-                tokio::spawn(async move { store.set_add("s", &format!("m{i}"), None).await })
-            })
-            .collect();
-        for task in tasks {
-            assert!(matches!(task.await, Ok(Ok(()))));
-        }
-        assert_eq!(store.set_members("s").await.map(|m| m.len()), Ok(20));
-    }
-
-    /// Two adapters' views of one JS store object (one store id, one map).
-    fn shared_pair() -> (Arc<JsStore>, Arc<JsStore>) {
-        let map = Arc::new(Mutex::new(HashMap::new()));
-        let id = fastrand::u64(1_000_000..);
-        let make = || {
-            Arc::new(JsStore::new(
-                Box::new(MapBridge(map.clone())),
-                Capabilities::default(),
-                Duration::from_secs(5),
-                id,
-            ))
+    fn store(
+        answer: Option<std::result::Result<Option<String>, String>>,
+    ) -> (JsStore, Arc<Mutex<Vec<StoreCall>>>) {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let bridge = Recorder {
+            calls: calls.clone(),
+            answer,
         };
-        (make(), make())
+        let store = JsStore::new(Box::new(bridge), Duration::from_millis(50));
+        (store, calls)
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_burst_of_guesses_never_reaches_the_code() {
-        let (a, b) = shared_pair();
-        a.set("t:right", "v", None).await.ok();
-        a.write(&[Write::SetAdd {
-            key: "o".into(),
-            member: "t:right".into(),
-            ttl_ms: None,
-        }])
+    fn taken(calls: &Arc<Mutex<Vec<StoreCall>>>) -> Vec<StoreCall> {
+        calls
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn every_operation_is_one_call() {
+        let (s, calls) = store(Some(Ok(Some("[\"m\"]".into()))));
+        let token = TokenUse {
+            token: "t",
+            failures: "f",
+            outstanding: "o",
+            max_failures: 5,
+            window_ms: 0,
+        };
+        let batch = [
+            Write::Set {
+                key: "a".into(),
+                value: "{}".into(),
+                ttl_ms: Some(0),
+            },
+            Write::IndexAdd {
+                key: "i".into(),
+                member: "a".into(),
+                expires_ms: None,
+            },
+        ];
+        assert_eq!(s.get("k").await, Ok(Some("[\"m\"]".into())));
+        assert_eq!(s.set("k", "1", Some(0)).await, Ok(()));
+        assert_eq!(s.del("k").await, Ok(()));
+        assert_eq!(s.getdel("k").await, Ok(Some("[\"m\"]".into())));
+        assert_eq!(s.set_members("k").await, Ok(vec!["m".to_owned()]));
+        assert_eq!(s.index_members("k").await, Ok(vec!["m".to_owned()]));
+        assert_eq!(s.write(&batch).await, Ok(()));
+        assert_eq!(s.write(&[]).await, Ok(()));
+        assert!(s.use_token(&token).await.is_ok());
+        assert_eq!(s.acquire("k", "{}", 10).await, Ok(true));
+        assert_eq!(s.release("k", "me").await, Ok(()));
+        let ops: Vec<StoreOp> = taken(&calls).iter().map(|c| c.op).collect();
+        // One call each, every operation once; an empty batch makes none.
+        assert_eq!(ops, StoreOp::ALL);
+    }
+
+    #[tokio::test]
+    async fn calls_carry_what_js_needs() {
+        let (s, calls) = store(Some(Ok(None)));
+        s.set("k", "{\"a\":1}", Some(0)).await.ok();
+        s.write(&[
+            Write::SetAdd {
+                key: "s".into(),
+                member: "m".into(),
+                ttl_ms: Some(9),
+            },
+            Write::Del { key: "d".into() },
+        ])
         .await
         .ok();
-        let tasks: Vec<_> = (0..60)
-            .map(|i| {
-                let store = if i % 2 == 0 { a.clone() } else { b.clone() };
-                tokio::spawn(async move {
-                    let token = if i == 59 { "t:right" } else { "t:wrong" };
-                    let t = TokenUse {
-                        token,
-                        failures: "f",
-                        outstanding: "o",
-                        max_failures: 5,
-                        window_ms: 60_000,
-                    };
-                    (i, store.use_token(&t).await)
-                })
-            })
-            .collect();
-        let mut winners = Vec::new();
-        for task in tasks {
-            if let Ok((i, Ok(Some(_)))) = task.await {
-                winners.push(i);
-            }
-        }
-        // Only a use among the first five counted may have found it.
-        assert!(winners.len() <= 1, "{winners:?}");
-        assert_eq!(a.get("t:right").await, Ok(None));
-        assert_eq!(locks::held(&a.owner), 0);
+        s.use_token(&TokenUse {
+            token: "t",
+            failures: "f",
+            outstanding: "o",
+            max_failures: 5,
+            window_ms: 60_000,
+        })
+        .await
+        .ok();
+        assert_eq!(s.acquire("l", "{}", 10).await, Ok(false));
+        let calls = taken(&calls);
+        // A ttl of 0 would be an error in Redis: the shortest life instead.
+        assert_eq!(calls[0].px, Some(1));
+        assert_eq!(calls[0].value.as_deref(), Some("{\"a\":1}"));
+        let batch: Value =
+            serde_json::from_str(calls[1].value.as_deref().unwrap_or("")).unwrap_or_default();
+        assert_eq!(
+            batch,
+            json!([
+                { "op": "setAdd", "key": "s", "member": "m", "px": 9 },
+                { "op": "del", "key": "d" },
+            ])
+        );
+        let used: Value =
+            serde_json::from_str(calls[2].value.as_deref().unwrap_or("")).unwrap_or_default();
+        assert_eq!(calls[2].key, "t");
+        assert_eq!(
+            used,
+            json!({ "failures": "f", "outstanding": "o", "max": 5, "windowMs": 60_000 })
+        );
+        assert_eq!((calls[3].key.as_str(), calls[3].px), ("l", Some(10)));
     }
 
-    #[test]
-    fn redaction_removes_keys_and_values() {
-        let message = "ERR command was: [\"set\",\"session:tok%2Fsecret123\",\"{\\\"sessionToken\\\":\\\"tok/secret123\\\"}\"]";
-        let out = redact(
-            message,
-            "session:tok%2Fsecret123",
-            Some(r#"{"sessionToken":"tok/secret123"}"#),
+    #[tokio::test]
+    async fn a_store_that_never_settles_is_a_store_error_at_the_deadline() {
+        let (s, _) = store(None);
+        let started = std::time::Instant::now();
+        let e = s.get("k").await.err();
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(
+            matches!(&e, Some(Error::Store(m)) if m.contains("get() did not settle within 50 ms")),
+            "{e:?}"
         );
-        assert!(!out.contains("secret123"), "{out}");
-        assert!(out.contains("[redacted]"));
+    }
+
+    #[tokio::test]
+    async fn failures_lose_the_keys_and_values_they_quote() {
+        let message = "ERR command was: [\"set\",\"session:tok%2Fsecret123\",\"{\\\"sessionToken\\\":\\\"tok/secret123\\\"}\"]";
+        let (s, _) = store(Some(Err(message.into())));
+        let e = s
+            .set(
+                "session:tok%2Fsecret123",
+                r#"{"sessionToken":"tok/secret123"}"#,
+                None,
+            )
+            .await
+            .err();
+        let text = format!("{e:?}");
+        assert!(!text.contains("secret123"), "{text}");
+        assert!(text.contains("the store's set() failed") && text.contains("[redacted]"));
+        // In a batch: the keys, members and values inside it.
+        let (s, _) = store(Some(Err(
+            "failed on accesstoken-abcdef and user-42xyz".into()
+        )));
+        let e = s
+            .write(&[
+                Write::Set {
+                    key: "account:gh:1".into(),
+                    value: r#"{"access_token":"accesstoken-abcdef"}"#.into(),
+                    ttl_ms: None,
+                },
+                Write::IndexAdd {
+                    key: "user:{user-42xyz}:accounts".into(),
+                    member: "account:gh:1".into(),
+                    expires_ms: None,
+                },
+            ])
+            .await
+            .err();
+        let text = format!("{e:?}");
+        assert!(
+            !text.contains("abcdef") && !text.contains("42xyz"),
+            "{text}"
+        );
+        // Nothing to hide: the message as it is.
+        let (s, _) = store(Some(Err("connection lost".into())));
+        let e = s.get("session:abc").await.err();
         assert_eq!(
-            redact("connection lost", "session:abc", None),
-            "connection lost"
+            e,
+            Some(Error::store("the store's get() failed: connection lost"))
         );
     }
 }

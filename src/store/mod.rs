@@ -12,7 +12,7 @@ pub mod redis;
 use crate::error::Result;
 use std::sync::Arc;
 
-pub use js::{Capabilities, JsStore, JsStoreBridge};
+pub use js::{JsStore, JsStoreBridge};
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
 
@@ -152,7 +152,13 @@ impl Store {
                 Ok(())
             }
             Store::Redis(s) => s.set_remove(key, member).await,
-            Store::Js(s) => s.set_remove(key, member).await,
+            Store::Js(_) => {
+                self.write(&[Write::SetRemove {
+                    key: key.to_owned(),
+                    member: member.to_owned(),
+                }])
+                .await
+            }
         }
     }
 
@@ -189,9 +195,10 @@ impl Store {
     /// every outstanding token of the identifier; attempts past it answer
     /// `None` untested. An
     /// identifier with no outstanding token is not counted, so a stream of
-    /// made-up identifiers writes nothing. One step on the native stores (a
-    /// Lua script on Redis, whose keys share the identifier's hash tag); a
-    /// sequence on JS stores (see [`JsStore::use_token`]).
+    /// made-up identifiers writes nothing. One step on every store: a Lua
+    /// script on Redis and on Redis clients (the keys share the
+    /// identifier's hash tag), a critical section per identifier on a
+    /// plain JS store (`lib/kv/plain.js`).
     pub async fn use_token(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
         match self {
             Store::Memory(s) => Ok(s.use_token(t)),
@@ -203,8 +210,9 @@ impl Store {
     /// Takes the lease at `key` for `ttl_ms` when nobody holds it, as
     /// `holder`; says whether it did. `SET NX PX` on Redis and on Redis
     /// clients; on a plain JS store get, then set (with `nx: true`, which
-    /// stores like Upstash honour), then read back: exclusive within this
-    /// process, best effort across processes.
+    /// stores like Upstash honour), then read back, under a lock of the
+    /// store object's: exclusive within this process, best effort across
+    /// processes.
     pub async fn acquire(&self, key: &str, holder: &str, ttl_ms: u64) -> Result<bool> {
         let value = lease_value(holder, ttl_ms);
         match self {
@@ -228,8 +236,8 @@ impl Store {
 
     /// Applies a batch of changes, in order. The memory store applies it
     /// under one lock; Redis in one `MULTI` round trip (on a cluster, one per
-    /// hash tag, so the keys of one user change together); a JS store one
-    /// call at a time.
+    /// hash tag, so the keys of one user change together); a Redis client
+    /// likewise; a plain JS store one change at a time.
     pub async fn write(&self, batch: &[Write]) -> Result<()> {
         match self {
             Store::Memory(s) => {

@@ -77,9 +77,7 @@ pub struct RedisStore {
 /// window ms, store key prefix (the outstanding set holds unprefixed keys),
 /// the token's unprefixed key. The attempt is counted before the code is
 /// tested; an identifier with no outstanding code gets no counter.
-static USE_TOKEN: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
-    redis::Script::new(
-        r"
+pub const USE_TOKEN_LUA: &str = r"
 local max = tonumber(ARGV[1])
 if max == 0 or redis.call('EXISTS', KEYS[3]) == 0 then
   return redis.call('GETDEL', KEYS[1])
@@ -101,14 +99,61 @@ if attempt >= max then
   redis.call('DEL', KEYS[2], KEYS[3])
 end
 return false
-",
-    )
-});
+";
+static USE_TOKEN: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(USE_TOKEN_LUA));
+
+/// A batch of changes in one step, for the Redis clients of `lib/kv/` (one
+/// EVALSHA costs a JS client far less than a MULTI of several commands).
+/// KEYS: the key of each change, in order; ARGV: now (epoch ms), then per
+/// change its kind and arguments: `set` value px, `del`, `setAdd` member px,
+/// `setRemove` member, `indexAdd` member expires, `indexRemove` member (an
+/// empty px or expires: none). An index an earlier version kept as a plain
+/// set becomes a sorted set first, as [`INDEX_TO_SORTED_LUA`] does.
+pub const WRITE_LUA: &str = r"
+local function sorted(key)
+  if redis.call('TYPE', key).ok ~= 'set' then return end
+  local members = redis.call('SMEMBERS', key)
+  redis.call('DEL', key)
+  for _, member in ipairs(members) do redis.call('ZADD', key, '+inf', member) end
+end
+local now, a = ARGV[1], 2
+for _, key in ipairs(KEYS) do
+  local op = ARGV[a]
+  if op == 'set' then
+    if ARGV[a + 2] == '' then redis.call('SET', key, ARGV[a + 1])
+    else redis.call('SET', key, ARGV[a + 1], 'PX', ARGV[a + 2]) end
+    a = a + 3
+  elseif op == 'del' then
+    redis.call('DEL', key)
+    a = a + 1
+  elseif op == 'setAdd' then
+    redis.call('SADD', key, ARGV[a + 1])
+    if ARGV[a + 2] ~= '' then redis.call('PEXPIRE', key, ARGV[a + 2]) end
+    a = a + 3
+  elseif op == 'setRemove' then
+    redis.call('SREM', key, ARGV[a + 1])
+    a = a + 2
+  elseif op == 'indexAdd' then
+    sorted(key)
+    local expires = ARGV[a + 2]
+    if expires == '' then expires = '+inf' end
+    redis.call('ZADD', key, expires, ARGV[a + 1])
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+    a = a + 3
+  elseif op == 'indexRemove' then
+    sorted(key)
+    redis.call('ZREM', key, ARGV[a + 1])
+    a = a + 2
+  else
+    return redis.error_reply('unknown change ' .. tostring(op))
+  end
+end
+return #KEYS
+";
 
 /// KEYS: the lease; ARGV: its holder. Deletes it only if still held.
-static RELEASE: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
-    redis::Script::new(
-        r"
+pub const RELEASE_LUA: &str = r"
 local text = redis.call('GET', KEYS[1])
 if not text then return 0 end
 local ok, lease = pcall(cjson.decode, text)
@@ -116,23 +161,21 @@ if ok and type(lease) == 'table' and lease.holder == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
-",
-    )
-});
+";
+static RELEASE: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(RELEASE_LUA));
 
 /// KEYS: a per-user index. An index an earlier version kept as a plain set
 /// becomes a sorted set, its members scored `+inf` (their expiry unknown).
-static INDEX_TO_SORTED: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
-    redis::Script::new(
-        r"
+pub const INDEX_TO_SORTED_LUA: &str = r"
 if redis.call('TYPE', KEYS[1]).ok ~= 'set' then return 0 end
 local members = redis.call('SMEMBERS', KEYS[1])
 redis.call('DEL', KEYS[1])
 for _, member in ipairs(members) do redis.call('ZADD', KEYS[1], '+inf', member) end
 return #members
-",
-    )
-});
+";
+static INDEX_TO_SORTED: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(INDEX_TO_SORTED_LUA));
 
 fn is_wrong_type(e: &RedisError) -> bool {
     e.code() == Some("WRONGTYPE")

@@ -1,0 +1,76 @@
+'use strict';
+
+// An ioredis client (or ioredis Cluster) as the store: each operation is one
+// client call — a command or a Lua script by EVALSHA (a batch of changes
+// too: an EVALSHA costs the client far less than a MULTI) — so it is as
+// atomic as on RedisStore. Values are the JSON text Rust sends, stored as
+// they are.
+
+const {
+  SCRIPTS,
+  isNoScript,
+  isWrongType,
+  groups,
+  writeArgs,
+  membersText,
+} = require('./redis-common.js');
+
+/** Whether `client` is an ioredis client. */
+function isIoRedis(client) {
+  return typeof client.pipeline === 'function' && typeof client.defineCommand === 'function';
+}
+
+function ioredisKv(client) {
+  // The client's own keyPrefix applies to KEYS; the token script also needs
+  // it for the keys it finds in the outstanding set.
+  const prefix = client.options?.keyPrefix ?? '';
+
+  async function script({ sha, text }, keys, args) {
+    try {
+      return await client.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (e) {
+      if (!isNoScript(e)) throw e;
+      return client.eval(text, keys.length, ...keys, ...args);
+    }
+  }
+
+  return {
+    get: ({ key }) => client.get(key),
+    set: async ({ key, value, px }) => {
+      await (px == null ? client.set(key, value) : client.set(key, value, 'PX', px));
+      return null;
+    },
+    del: async ({ key }) => {
+      await client.del(key);
+      return null;
+    },
+    getdel: ({ key }) => client.getdel(key),
+    setMembers: async ({ key }) => membersText(await client.smembers(key)),
+    indexMembers: async ({ key }) => {
+      try {
+        return membersText(await client.zrange(key, 0, -1));
+      } catch (e) {
+        if (!isWrongType(e)) throw e;
+        return membersText(await client.smembers(key));
+      }
+    },
+    write: async ({ value }) => {
+      for (const group of groups(JSON.parse(value), client.isCluster === true)) {
+        const { keys, args } = writeArgs(group);
+        await script(SCRIPTS.write, keys, args);
+      }
+      return null;
+    },
+    useToken: ({ key, value }) => {
+      const { failures, outstanding, max, windowMs } = JSON.parse(value);
+      return script(SCRIPTS.useToken, [key, failures, outstanding], [max, windowMs, prefix, key]);
+    },
+    acquire: ({ key, value, px }) => client.set(key, value, 'PX', px, 'NX'),
+    release: async ({ key, value }) => {
+      await script(SCRIPTS.release, [key], [value]);
+      return null;
+    },
+  };
+}
+
+module.exports = { isIoRedis, ioredisKv };
