@@ -17,43 +17,46 @@ function textOf(value) {
   return typeof value === 'string' ? value : String(value);
 }
 
-function runStep(native, ops, step) {
-  return new Promise((resolve) => {
-    const { id, seq } = step;
-    let over = false;
-    whenWoken(id, () => {
-      if (over) return;
-      over = true;
-      resolve(native.poll(id));
-    });
-    const settle = (value, error) => {
-      if (over) return;
-      over = true;
-      forget(id);
-      resolve(native.resume(id, seq, value, error));
-    };
-    try {
-      ops[step.op](step).then(
-        (value) => settle(textOf(value), null),
-        (e) => settle(null, messageOf(e)),
-      );
-    } catch (e) {
-      settle(null, messageOf(e));
-    }
+/** Runs a store step, then hands the call's next answer to `next`. */
+function runStep(native, ops, step, next) {
+  const { id, seq } = step;
+  let over = false;
+  whenWoken(id, () => {
+    if (over) return;
+    over = true;
+    next(native.poll(id));
   });
+  const settle = (value, error) => {
+    if (over) return;
+    over = true;
+    forget(id);
+    next(native.resume(id, seq, value, error));
+  };
+  try {
+    ops[step.op](step).then(
+      (value) => settle(textOf(value), null),
+      (e) => settle(null, messageOf(e)),
+    );
+  } catch (e) {
+    settle(null, messageOf(e));
+  }
 }
 
-/** The envelope text of a call over a JS store, from its first answer. */
-async function drive(native, ops, answer) {
-  while (typeof answer !== 'string') {
-    if (typeof answer === 'number') {
-      const envelope = await settled(answer);
-      answer = envelope ?? native.poll(answer);
-    } else {
-      answer = await runStep(native, ops, answer);
-    }
-  }
-  return answer;
+/**
+ * The envelope text of a call over a JS store, from its first answer. One
+ * promise for the whole call: each step goes on from the store's own
+ * promise, without one of ours per step.
+ */
+function drive(native, ops, first) {
+  return new Promise((resolve) => {
+    const next = (answer) => {
+      if (typeof answer === 'string') resolve(answer);
+      else if (typeof answer === 'number') {
+        settled(answer).then((envelope) => next(envelope ?? native.poll(answer)));
+      } else runStep(native, ops, answer, next);
+    };
+    next(first);
+  });
 }
 
 module.exports = { drive };
