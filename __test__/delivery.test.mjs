@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { ChatBotKitPartnerAdapter, MemoryStore } from '../index.mjs';
 import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
-import { runScript } from './helpers/process.mjs';
+import { burst, runScript } from './helpers/process.mjs';
 
 const INDEX = fileURLToPath(new URL('../index.mjs', import.meta.url));
 const PARTNER_CHILD = fileURLToPath(new URL('./fixtures/partner-child.mjs', import.meta.url));
@@ -29,29 +29,18 @@ const makeAdapter = () => partnerAdapter(api);
  * next turns. `then(user)` is the awaiting code's own work. Gives the users
  * and how many results each turn of the event loop delivered.
  */
-async function burst(adapter, then = () => {}) {
+async function burstOfGetUser(adapter, then = () => {}) {
   await adapter.getUser('usr_0'); // connection set-up out of the burst
-  const perTurn = new Map();
-  let turn = 0;
-  const calls = Array.from({ length: USERS }, async (_, u) => {
-    const user = await adapter.getUser(`usr_${u}`);
-    perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
-    then(user);
-    return user;
-  });
-  const busyUntil = performance.now() + 600;
-  while (performance.now() < busyUntil);
-  let bursting = true;
-  const countTurns = () => {
-    turn++;
-    if (bursting) setImmediate(countTurns);
-  };
-  setImmediate(countTurns);
-  try {
-    return { users: await Promise.all(calls), perTurn: [...perTurn.values()] };
-  } finally {
-    bursting = false;
-  }
+  const { answers, perTurn } = await burst(
+    USERS,
+    async (u) => {
+      const user = await adapter.getUser(`usr_${u}`);
+      then(user);
+      return user;
+    },
+    600,
+  );
+  return { users: answers, perTurn };
 }
 
 describe('results of calls that wait', () => {
@@ -75,7 +64,7 @@ describe('results of calls that wait', () => {
     });
 
   test('a burst of 300 answers: each caller gets its own, a few per event-loop turn', async () => {
-    const { users, perTurn } = await burst(remoteAdapter());
+    const { users, perTurn } = await burstOfGetUser(remoteAdapter());
     users.forEach((user, u) => assert.equal(user?.id, `usr_${u}`));
     const most = Math.max(...perTurn);
     // At most 16 results per batch; between two turns of the counter at most
@@ -87,7 +76,7 @@ describe('results of calls that wait', () => {
   test('when the awaiting code is slow, fewer results per turn', async () => {
     // 0.5 ms of work after each answer: a batch of 16 would hold the loop
     // for 8 ms; the outbox notices and hands over one or two per turn.
-    const { users, perTurn } = await burst(remoteAdapter(), () => {
+    const { users, perTurn } = await burstOfGetUser(remoteAdapter(), () => {
       const until = performance.now() + 0.5;
       while (performance.now() < until);
     });

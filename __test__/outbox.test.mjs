@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { createChatBotKitSession, RedisStore } from '../index.mjs';
 import { startFakePartnerApi } from '../testing/index.mjs';
 import { startRedis, redisTestOptions } from './helpers/redis.mjs';
-import { runScript } from './helpers/process.mjs';
+import { burst, runScript } from './helpers/process.mjs';
 
 const INDEX = fileURLToPath(new URL('../index.mjs', import.meta.url));
 const INDEX_CJS = fileURLToPath(new URL('../index.js', import.meta.url));
@@ -29,34 +29,6 @@ async function forkReady(module, args) {
     child.once('error', reject);
   });
   return { child, message };
-}
-
-/**
- * Starts `n` calls whose answers all arrive while this thread is busy, so
- * they are all waiting when the event loop next turns. Gives the answers and
- * how many settled in each turn of the event loop.
- */
-async function burst(n, call, busyMs) {
-  const perTurn = new Map();
-  let turn = 0;
-  const calls = Array.from({ length: n }, async (_, i) => {
-    const answer = await call(i);
-    perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
-    return answer;
-  });
-  const busyUntil = performance.now() + busyMs;
-  while (performance.now() < busyUntil);
-  let bursting = true;
-  const countTurns = () => {
-    turn++;
-    if (bursting) setImmediate(countTurns);
-  };
-  setImmediate(countTurns);
-  try {
-    return { answers: await Promise.all(calls), perTurn: [...perTurn.values()] };
-  } finally {
-    bursting = false;
-  }
 }
 
 /** At most 16 per batch, and at most three batches between two turns of the counter. */

@@ -20,3 +20,31 @@ export async function runScript(script, { limitMs = 15_000 } = {}) {
   clearTimeout(killer);
   return { code, signal, output, ms: performance.now() - started };
 }
+
+/**
+ * Starts `n` calls whose answers all arrive while this thread is busy, so
+ * they are all waiting when the event loop next turns. Gives the answers and
+ * how many settled in each turn of the event loop.
+ */
+export async function burst(n, call, busyMs) {
+  const perTurn = new Map();
+  let turn = 0;
+  const calls = Array.from({ length: n }, async (_, i) => {
+    const answer = await call(i);
+    perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+    return answer;
+  });
+  const busyUntil = performance.now() + busyMs;
+  while (performance.now() < busyUntil);
+  let bursting = true;
+  const countTurns = () => {
+    turn++;
+    if (bursting) setImmediate(countTurns);
+  };
+  setImmediate(countTurns);
+  try {
+    return { answers: await Promise.all(calls), perTurn: [...perTurn.values()] };
+  } finally {
+    bursting = false;
+  }
+}
