@@ -157,15 +157,10 @@ export interface StoreScripts {
 }
 
 /**
- * A store operation a call waits for, as JS runs it (`lib/kv/`), with the
- * call's `id` and the step's `seq` to hand back to `resume`.
+ * A store operation a call waits for, as JS runs it (`lib/kv/`):
+ * `[id, seq, op, key, value, px]`: the call's id and the step's number, to
+ * hand back to `resume`; the operation, as its index in `storeOps()`; and
+ * its arguments, as `src/store/js.rs` says. An array rather than an object:
+ * one is made per store operation, and an array costs V8 no property names.
  */
-export interface StoreStep {
-  id: number
-  seq: number
-  /** One of `storeOps()`; the fields below as `src/store/js.rs` says. */
-  op: string
-  key: string
-  value?: string
-  px?: number
-}
+export type StoreStep = [number, number, number, string, string | undefined | null, number | undefined | null]

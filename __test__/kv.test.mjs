@@ -193,9 +193,9 @@ describe('one crossing per core store operation, and no call left behind', () =>
     const counting = Object.fromEntries(
       Object.entries(ops).map(([op, run]) => [
         op,
-        (step) => {
+        (...step) => {
           steps.push(op);
-          return run(step);
+          return run(...step);
         },
       ]),
     );

@@ -8,7 +8,11 @@
 // its deadline is given up: the outbox wakes the call, which then goes on
 // without it, and the step's late outcome is dropped.
 
+const { storeOps } = require('../../binding.js');
 const { messageOf } = require('../errors.js');
+
+// A step names its operation by its index in this list.
+const STORE_OPS = storeOps();
 const { settled, whenWoken, forget } = require('../outbox.js');
 
 /** Text (or null) for Rust from what a kv operation resolved to. */
@@ -17,9 +21,12 @@ function textOf(value) {
   return typeof value === 'string' ? value : String(value);
 }
 
-/** Runs a store step, then hands the call's next answer to `next`. */
+/**
+ * Runs a store step (`[id, seq, op, key, value, px]`, see StoreStep in
+ * binding.d.ts), then hands the call's next answer to `next`.
+ */
 function runStep(native, ops, step, next) {
-  const { id, seq } = step;
+  const [id, seq, op, key, value, px] = step;
   let over = false;
   whenWoken(id, () => {
     if (over) return;
@@ -33,7 +40,7 @@ function runStep(native, ops, step, next) {
     next(native.resume(id, seq, value, error));
   };
   try {
-    ops[step.op](step).then(
+    ops[STORE_OPS[op]](key, value, px).then(
       (value) => settle(textOf(value), null),
       (e) => settle(null, messageOf(e)),
     );

@@ -3,8 +3,7 @@
 // The one owner of JS stores: which module serves a store object, and the
 // locks of each store object. Every module exposes each operation the
 // native core's store needs (`storeOps()`, defined in src/store/js.rs) as
-// one function of a step `{ op, key, value, px }` that resolves to text or
-// null: the core makes ONE call per operation, whatever the store, and
+// one function `(key, value, px)` that resolves to text or null: the core makes ONE call per operation, whatever the store, and
 // drive.js runs it on the JS thread.
 //
 // - ioredis.js: an ioredis client (commands, MULTI, Lua scripts);

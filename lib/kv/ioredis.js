@@ -63,18 +63,18 @@ function ioredisKv(client) {
   }
 
   const ops = {
-    get: ({ key }) => client.get(key),
-    set: async ({ key, value, px }) => {
+    get: (key) => client.get(key),
+    set: async (key, value, px) => {
       await (px == null ? client.set(key, value) : client.set(key, value, 'PX', px));
       return null;
     },
-    del: async ({ key }) => {
+    del: async (key) => {
       await client.del(key);
       return null;
     },
-    getdel: ({ key }) => client.getdel(key),
-    setMembers: async ({ key }) => membersText(await client.smembers(key)),
-    indexMembers: async ({ key }) => {
+    getdel: (key) => client.getdel(key),
+    setMembers: async (key) => membersText(await client.smembers(key)),
+    indexMembers: async (key) => {
       try {
         return membersText(await client.zrange(key, 0, -1));
       } catch (e) {
@@ -82,27 +82,27 @@ function ioredisKv(client) {
         return membersText(await client.smembers(key));
       }
     },
-    write: async ({ value }) => {
+    write: async (_key, value) => {
       for (const group of groups(JSON.parse(value), client.isCluster === true)) {
         const { keys, args } = writeArgs(group);
         await script(SCRIPTS.write, keys, args);
       }
       return null;
     },
-    useToken: ({ key, value }) => {
+    useToken: (key, value) => {
       const { failures, outstanding, max, windowMs } = JSON.parse(value);
       return script(SCRIPTS.useToken, [key, failures, outstanding], [max, windowMs, prefix, key]);
     },
-    acquire: ({ key, value, px }) => client.set(key, value, 'PX', px, 'NX'),
-    release: async ({ key, value }) => {
+    acquire: (key, value, px) => client.set(key, value, 'PX', px, 'NX'),
+    release: async (key, value) => {
       await script(SCRIPTS.release, [key], [value]);
       return null;
     },
   };
   for (const [name, op] of Object.entries(ops)) {
-    ops[name] = (step) => {
+    ops[name] = (key, value, px) => {
       coalesce();
-      return op(step);
+      return op(key, value, px);
     };
   }
   return ops;

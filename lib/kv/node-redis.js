@@ -31,18 +31,18 @@ function nodeRedisKv(client) {
   }
 
   return {
-    get: ({ key }) => client.get(key),
-    set: async ({ key, value, px }) => {
+    get: (key) => client.get(key),
+    set: async (key, value, px) => {
       await (px == null ? client.set(key, value) : client.set(key, value, { PX: px }));
       return null;
     },
-    del: async ({ key }) => {
+    del: async (key) => {
       await client.del(key);
       return null;
     },
-    getdel: ({ key }) => client.getDel(key),
-    setMembers: async ({ key }) => membersText(await client.sMembers(key)),
-    indexMembers: async ({ key }) => {
+    getdel: (key) => client.getDel(key),
+    setMembers: async (key) => membersText(await client.sMembers(key)),
+    indexMembers: async (key) => {
       try {
         return membersText(await client.zRange(key, 0, -1));
       } catch (e) {
@@ -50,7 +50,7 @@ function nodeRedisKv(client) {
         return membersText(await client.sMembers(key));
       }
     },
-    write: async ({ value }) => {
+    write: async (_key, value) => {
       // A node-redis cluster client is the one with a slot map.
       for (const group of groups(JSON.parse(value), 'slots' in client)) {
         const { keys, args } = writeArgs(group);
@@ -58,12 +58,12 @@ function nodeRedisKv(client) {
       }
       return null;
     },
-    useToken: ({ key, value }) => {
+    useToken: (key, value) => {
       const { failures, outstanding, max, windowMs } = JSON.parse(value);
       return script(SCRIPTS.useToken, [key, failures, outstanding], [max, windowMs, '', key]);
     },
-    acquire: ({ key, value, px }) => client.set(key, value, { PX: px, NX: true }),
-    release: async ({ key, value }) => {
+    acquire: (key, value, px) => client.set(key, value, { PX: px, NX: true }),
+    release: async (key, value) => {
       await script(SCRIPTS.release, [key], [value]);
       return null;
     },

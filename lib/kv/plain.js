@@ -168,19 +168,19 @@ function plainKv(store, { hasGetdel, locks, timeout }) {
   }
 
   return {
-    get: async ({ key }) => toText(await get(key)),
-    set: async ({ key, value, px }) => {
+    get: async (key) => toText(await get(key)),
+    set: async (key, value, px) => {
       await set(key, JSON.parse(value), px);
       return null;
     },
-    del: async ({ key }) => {
+    del: async (key) => {
       await del(key);
       return null;
     },
-    getdel: async ({ key }) => toText(await getdel(key)),
-    setMembers: async ({ key }) => JSON.stringify(membersOf(await get(key))),
-    indexMembers: async ({ key }) => JSON.stringify([...indexOf(await get(key)).keys()]),
-    write: async ({ value }) => {
+    getdel: async (key) => toText(await getdel(key)),
+    setMembers: async (key) => JSON.stringify(membersOf(await get(key))),
+    indexMembers: async (key) => JSON.stringify([...indexOf(await get(key)).keys()]),
+    write: async (_key, value) => {
       for (const change of JSON.parse(value)) {
         const { op, key, member, px } = change;
         if (op === 'set') await set(key, JSON.parse(change.value), px);
@@ -193,7 +193,7 @@ function plainKv(store, { hasGetdel, locks, timeout }) {
       }
       return null;
     },
-    useToken: async ({ key, value }) => {
+    useToken: async (key, value) => {
       const use = JSON.parse(value);
       use.token = key;
       if (use.max === 0) return toText(await getdel(key));
@@ -203,7 +203,7 @@ function plainKv(store, { hasGetdel, locks, timeout }) {
     // Asked to set only if absent (`nx`, which Upstash and Vercel KV honour)
     // after a read that finds no live holder; the value read back says who
     // got it.
-    acquire: ({ key, value, px }) =>
+    acquire: (key, value, px) =>
       exclusive(key, async () => {
         const current = await get(key);
         if (current != null) {
@@ -218,7 +218,7 @@ function plainKv(store, { hasGetdel, locks, timeout }) {
       }),
     // Read, compare, delete: the lease's expiry bounds what a race across
     // processes costs.
-    release: ({ key, value }) =>
+    release: (key, value) =>
       exclusive(key, async () => {
         if (leaseHolder(await get(key)) === value) await del(key);
         return null;

@@ -7,6 +7,7 @@
 //! cluster slot.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use std::borrow::Cow;
 
 /// Everything but the unreserved characters, so a part is exactly one
 /// segment: `/`, `?`, `#`, `%`, `\`, `.`, `:`, `{`, `}` and non-ASCII are
@@ -15,8 +16,10 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'
 
 /// Percent-encodes `raw` as one key part. The API client uses it too, for
 /// ids in URL paths, where it must be exactly one path segment.
-pub fn encode_segment(raw: &str) -> String {
-    utf8_percent_encode(raw, SEGMENT).to_string()
+/// Borrowed when nothing needs encoding (the usual case), so a key costs
+/// one allocation.
+pub fn encode_segment(raw: &str) -> Cow<'_, str> {
+    utf8_percent_encode(raw, SEGMENT).into()
 }
 
 pub struct Keys {

@@ -22,18 +22,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
-/// A store operation a call waits for, as JS runs it (`lib/kv/`), with the
-/// call's `id` and the step's `seq` to hand back to `resume`.
-#[napi(object)]
-pub struct StoreStep {
-    pub id: u32,
-    pub seq: u32,
-    /// One of `storeOps()`; the fields below as `src/store/js.rs` says.
-    pub op: String,
-    pub key: String,
-    pub value: Option<String>,
-    pub px: Option<f64>,
-}
+/// A store operation a call waits for, as JS runs it (`lib/kv/`):
+/// `[id, seq, op, key, value, px]`: the call's id and the step's number, to
+/// hand back to `resume`; the operation, as its index in `storeOps()`; and
+/// its arguments, as `src/store/js.rs` says. An array rather than an object:
+/// one is made per store operation, and an array costs V8 no property names.
+#[napi]
+pub type StoreStep = (u32, u32, u32, String, Option<String>, Option<f64>);
 
 /// The answer of a store step: the text, or the JS error's message.
 pub type StepAnswer = std::result::Result<Option<String>, String>;
@@ -42,7 +37,10 @@ pub type StepAnswer = std::result::Result<Option<String>, String>;
 #[derive(Default)]
 struct Slot {
     next_seq: u32,
-    asked: Option<(u32, StoreCall)>,
+    /// The step waiting for its answer.
+    asked: Option<u32>,
+    /// Its operation, until it is handed to JS.
+    to_send: Option<StoreCall>,
     answered: Option<(u32, StepAnswer)>,
 }
 
@@ -119,7 +117,8 @@ impl Future for Step {
             }
             let seq = state.next_seq;
             state.next_seq = seq.wrapping_add(1);
-            state.asked = Some((seq, call));
+            state.asked = Some(seq);
+            state.to_send = Some(call);
             seq
         };
         self.asked = Some((slot, seq));
@@ -133,8 +132,9 @@ impl Drop for Step {
     fn drop(&mut self) {
         if let Some((slot, seq)) = &self.asked {
             let mut state = slot.lock();
-            if state.asked.as_ref().is_some_and(|(s, _)| s == seq) {
+            if state.asked == Some(*seq) {
                 state.asked = None;
+                state.to_send = None;
             }
             if state.answered.as_ref().is_some_and(|(s, _)| s == seq) {
                 state.answered = None;
@@ -224,7 +224,7 @@ impl<A: Announce> Driver<A> {
         let call = self.calls().remove(&id)?;
         {
             let mut state = call.slot.lock();
-            if state.asked.as_ref().is_some_and(|(s, _)| *s == seq) {
+            if state.asked == Some(seq) {
                 state.asked = None;
                 state.answered = Some((seq, answer));
             }
@@ -252,14 +252,17 @@ impl<A: Announce> Driver<A> {
             Poll::Ready(envelope) => Turn::Done(envelope),
             Poll::Pending => {
                 let step = {
-                    let state = slot.lock();
-                    state.asked.as_ref().map(|(seq, c)| StoreStep {
-                        id,
-                        seq: *seq,
-                        op: c.op.name().to_owned(),
-                        key: c.key.clone(),
-                        value: c.value.clone(),
-                        px: c.px.map(|ms| ms as f64),
+                    let mut state = slot.lock();
+                    let seq = state.asked;
+                    seq.zip(state.to_send.take()).map(|(seq, c)| {
+                        (
+                            id,
+                            seq,
+                            c.op.code(),
+                            c.key,
+                            c.value,
+                            c.px.map(|ms| ms as f64),
+                        )
                     })
                 };
                 self.calls().insert(id, call);
@@ -275,7 +278,7 @@ impl<A: Announce> Driver<A> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::js::JsStore;
+    use crate::store::js::{JsStore, StoreOp};
     use std::time::Duration;
 
     #[derive(Default)]
@@ -322,17 +325,14 @@ mod tests {
             s.set("b", &a, Some(10)).await.ok();
             format!("got {a}")
         });
-        let first = step(turn);
+        let (id, seq, op, key, ..) = step(turn);
+        assert_eq!((id, op, key.as_str()), (7, StoreOp::Get.code(), "a"));
+        let (_, seq, op, _, value, px) = step(driver.resume(7, seq, Ok(Some("1".into()))).unwrap());
         assert_eq!(
-            (first.id, first.op.as_str(), first.key.as_str()),
-            (7, "get", "a")
+            (op, value.as_deref(), px),
+            (StoreOp::Set.code(), Some("1"), Some(10.0))
         );
-        let second = step(driver.resume(7, first.seq, Ok(Some("1".into()))).unwrap());
-        assert_eq!(
-            (second.op.as_str(), second.value.as_deref(), second.px),
-            ("set", Some("1"), Some(10.0))
-        );
-        match driver.resume(7, second.seq, Ok(None)) {
+        match driver.resume(7, seq, Ok(None)) {
             Some(Turn::Done(envelope)) => assert_eq!(envelope, "got 1"),
             _ => panic!("not done"),
         }
@@ -345,8 +345,8 @@ mod tests {
         let _entered = runtime.enter();
         let driver = Driver::new(Arc::new(Woken::default()));
         let s = store(5_000);
-        let first = step(driver.start(1, async move { format!("{:?}", s.get("k").await) }));
-        match driver.resume(1, first.seq, Err("boom".into())) {
+        let (_, seq, ..) = step(driver.start(1, async move { format!("{:?}", s.get("k").await) }));
+        match driver.resume(1, seq, Err("boom".into())) {
             Some(Turn::Done(envelope)) => {
                 assert!(envelope.contains("get() failed: boom"), "{envelope}")
             }
@@ -361,7 +361,7 @@ mod tests {
         let woken = Arc::new(Woken::default());
         let driver = Driver::new(woken.clone());
         let s = store(30);
-        let first = step(driver.start(3, async move { format!("{:?}", s.get("k").await) }));
+        let (_, seq, ..) = step(driver.start(3, async move { format!("{:?}", s.get("k").await) }));
         // The deadline's timer wakes the call: the outbox is told to have it polled.
         let started = std::time::Instant::now();
         while woken.0.lock().map(|w| w.is_empty()).unwrap_or(false) {
@@ -375,7 +375,7 @@ mod tests {
             _ => panic!("not done"),
         }
         assert!(
-            driver.resume(3, first.seq, Ok(None)).is_none(),
+            driver.resume(3, seq, Ok(None)).is_none(),
             "the call is gone"
         );
         assert_eq!(driver.in_progress(), 0);

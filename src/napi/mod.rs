@@ -27,6 +27,7 @@ pub use ::napi::ctor;
 
 use crate::error::{self, Error};
 use futures_util::FutureExt;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::panic::AssertUnwindSafe;
 
@@ -35,13 +36,22 @@ fn config_error(e: Error) -> napi::Error {
     napi::Error::new(napi::Status::InvalidArg, e.to_string())
 }
 
-fn error_json(e: &Error) -> Value {
-    json!({
-        "code": e.code(),
-        "message": e.to_string(),
-        "status": e.status(),
-        "partnerCode": e.partner_code(),
-    })
+/// An error as JS receives it: `{ code, message, status, partnerCode }`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody<'a> {
+    code: &'static str,
+    message: String,
+    status: Option<u16>,
+    partner_code: Option<&'a str>,
+}
+
+/// A call's outcome as JS receives it: `{"ok": value}` or `{"error": {...}}`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+enum Envelope<'a> {
+    Ok(&'a Value),
+    Error(ErrorBody<'a>),
 }
 
 /// Runs core work, catching a panic so that a bug becomes an `INTERNAL`
@@ -71,11 +81,17 @@ fn internal_error() -> String {
 
 /// The envelope of a result, as JSON text.
 fn envelope(result: error::Result<Value>) -> String {
-    match result {
-        Ok(value) => json!({ "ok": value }),
-        Err(e) => json!({ "error": error_json(&e) }),
-    }
-    .to_string()
+    let envelope = match &result {
+        Ok(value) => Envelope::Ok(value),
+        Err(e) => Envelope::Error(ErrorBody {
+            code: e.code(),
+            message: e.to_string(),
+            status: e.status(),
+            partner_code: e.partner_code(),
+        }),
+    };
+    // Serialising owned strings and Values cannot fail.
+    serde_json::to_string(&envelope).unwrap_or_else(|_| internal_error())
 }
 
 #[cfg(test)]

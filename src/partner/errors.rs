@@ -62,7 +62,7 @@ pub(super) fn sent_secrets(
     let mut secrets = vec![secret.to_owned()];
     if let Some(id) = id {
         secrets.push(id.to_owned());
-        secrets.push(encode_segment(id));
+        secrets.push(encode_segment(id).into_owned());
     }
     secrets.extend(query.iter().map(|(_, v)| (*v).to_owned()));
     if let Some(body) = body {

@@ -11,7 +11,8 @@ use super::{TokenUse, Write};
 use crate::error::{shorten, Error, Result};
 use crate::redact::MIN_SECRET;
 use percent_encoding::percent_decode_str;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -19,6 +20,7 @@ use std::time::Duration;
 /// The operations a JS store module implements, each one call. The names
 /// are the JS method names; `lib/kv/` is checked against [`StoreOp::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 pub enum StoreOp {
     /// `key` → the value's text or null.
     Get,
@@ -59,6 +61,12 @@ impl StoreOp {
         StoreOp::Acquire,
         StoreOp::Release,
     ];
+
+    /// The operation's index in [`StoreOp::ALL`] (JS's `storeOps()`): how
+    /// a step names it to JS.
+    pub fn code(self) -> u32 {
+        self as u32
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -152,36 +160,87 @@ fn collect_value(value: &Value, out: &mut Vec<String>, depth: usize) {
     }
 }
 
-/// A batch as the JS store's `write` receives it.
-fn batch_json(batch: &[Write]) -> String {
-    let changes: Vec<Value> = batch
-        .iter()
-        .map(|change| match change {
-            Write::Set { key, value, ttl_ms } => {
-                json!({ "op": "set", "key": key, "value": value, "px": ttl_ms.map(|ms| ms.max(1)) })
-            }
-            Write::Del { key } => json!({ "op": "del", "key": key }),
+/// One change of a batch as the JS store's `write` receives it.
+#[derive(Serialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+enum Change<'a> {
+    Set {
+        key: &'a str,
+        value: &'a str,
+        px: Option<u64>,
+    },
+    Del {
+        key: &'a str,
+    },
+    SetAdd {
+        key: &'a str,
+        member: &'a str,
+        px: Option<u64>,
+    },
+    SetRemove {
+        key: &'a str,
+        member: &'a str,
+    },
+    IndexAdd {
+        key: &'a str,
+        member: &'a str,
+        expires: Option<i64>,
+    },
+    IndexRemove {
+        key: &'a str,
+        member: &'a str,
+    },
+}
+
+impl<'a> From<&'a Write> for Change<'a> {
+    fn from(change: &'a Write) -> Self {
+        let px = |ttl_ms: &Option<u64>| ttl_ms.map(|ms| ms.max(1));
+        match change {
+            Write::Set { key, value, ttl_ms } => Change::Set {
+                key,
+                value,
+                px: px(ttl_ms),
+            },
+            Write::Del { key } => Change::Del { key },
             Write::SetAdd {
                 key,
                 member,
                 ttl_ms,
-            } => {
-                json!({ "op": "setAdd", "key": key, "member": member, "px": ttl_ms.map(|ms| ms.max(1)) })
-            }
-            Write::SetRemove { key, member } => {
-                json!({ "op": "setRemove", "key": key, "member": member })
-            }
+            } => Change::SetAdd {
+                key,
+                member,
+                px: px(ttl_ms),
+            },
+            Write::SetRemove { key, member } => Change::SetRemove { key, member },
             Write::IndexAdd {
                 key,
                 member,
                 expires_ms,
-            } => json!({ "op": "indexAdd", "key": key, "member": member, "expires": expires_ms }),
-            Write::IndexRemove { key, member } => {
-                json!({ "op": "indexRemove", "key": key, "member": member })
-            }
-        })
-        .collect();
-    Value::Array(changes).to_string()
+            } => Change::IndexAdd {
+                key,
+                member,
+                expires: *expires_ms,
+            },
+            Write::IndexRemove { key, member } => Change::IndexRemove { key, member },
+        }
+    }
+}
+
+/// A batch as the JS store's `write` receives it: a JSON array of changes.
+fn batch_json(batch: &[Write]) -> String {
+    let changes: Vec<Change<'_>> = batch.iter().map(Change::from).collect();
+    // Strings and numbers only: serialising cannot fail.
+    serde_json::to_string(&changes).unwrap_or_default()
+}
+
+/// What `useToken` receives besides the token's key.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenUseArgs<'a> {
+    failures: &'a str,
+    outstanding: &'a str,
+    max: u32,
+    window_ms: u64,
 }
 
 fn members(text: Option<String>) -> Vec<String> {
@@ -269,13 +328,14 @@ impl JsStore {
     }
 
     pub async fn use_token(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
-        let value = json!({
-            "failures": t.failures,
-            "outstanding": t.outstanding,
-            "max": t.max_failures,
-            "windowMs": t.window_ms.max(1),
-        });
-        self.call(StoreOp::UseToken, t.token, Some(value.to_string()), None)
+        let value = serde_json::to_string(&TokenUseArgs {
+            failures: t.failures,
+            outstanding: t.outstanding,
+            max: t.max_failures,
+            window_ms: t.window_ms.max(1),
+        })
+        .unwrap_or_default();
+        self.call(StoreOp::UseToken, t.token, Some(value), None)
             .await
     }
 
@@ -296,6 +356,7 @@ impl JsStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
     use std::sync::{Arc, Mutex};
 
     /// Records each call and answers `answer`, or never when it is `None`.
@@ -372,6 +433,10 @@ mod tests {
         let ops: Vec<StoreOp> = taken(&calls).iter().map(|c| c.op).collect();
         // One call each, every operation once; an empty batch makes none.
         assert_eq!(ops, StoreOp::ALL);
+        // A step names its operation by its place in that list.
+        for (i, op) in StoreOp::ALL.iter().enumerate() {
+            assert_eq!(op.code() as usize, i, "{op:?}");
+        }
     }
 
     #[tokio::test]
