@@ -187,6 +187,8 @@ pub fn parse_adapter_options(json: &str) -> Result<AdapterConfig> {
     }
     let settings = Settings {
         key_prefix,
+        // Set by an adapter over a RedisStore with the deprecated option.
+        store_prefix: String::new(),
         lifecycle,
         max_verification_attempts: attempts as u32,
         user_cache_ttl,
@@ -222,6 +224,8 @@ struct RedisOptions {
 pub struct RedisConfig {
     pub target: RedisTarget,
     pub timeout: Duration,
+    /// Deprecated for the adapter's `keyPrefix`, kept so that existing
+    /// deployments keep their keys (see `NativeRedisStore`).
     pub key_prefix: String,
     pub ca: Option<String>,
 }
