@@ -313,6 +313,8 @@ pub struct OptionDefault {
     pub default: Option<Value>,
     /// An environment variable that comes before `default`.
     pub env: Option<&'static str>,
+    /// Deprecated: what to use instead.
+    pub deprecated: Option<&'static str>,
 }
 
 /// Every option users set, with its default.
@@ -324,6 +326,7 @@ pub fn option_defaults() -> Vec<OptionDefault> {
         kind,
         default,
         env: None,
+        deprecated: None,
     };
     vec![
         o(Adapter, "secret", "string", None),
@@ -391,7 +394,10 @@ pub fn option_defaults() -> Vec<OptionDefault> {
             "number",
             Some(json!(REDIS_TIMEOUT_MS)),
         ),
-        o(RedisStore, "keyPrefix", "string", Some(json!(""))),
+        OptionDefault {
+            deprecated: Some("the adapter's `keyPrefix`"),
+            ..o(RedisStore, "keyPrefix", "string", Some(json!("")))
+        },
         o(RedisStore, "tls.ca", "string", None),
         o(Session, "durationInSeconds", "number", None),
         o(Session, "allowedRoutes", "string[]", None),
