@@ -36,13 +36,6 @@ const lines = (text) => (text === '' ? [] : text.split('\n'));
 /** Every key on these redis-server nodes. */
 const keysOn = (nodes) => nodes.flatMap((n) => lines(n.cli('KEYS', '*'))).sort();
 
-/** The Redis Cluster as a store kind of its own, like those of storeKinds(). */
-async function clusterKind() {
-  for (const n of cluster.nodes) n.flush();
-  const store = new RedisStore({ cluster: cluster.urls, timeout: 3000 });
-  return { store, read: (key) => store.get(key), close: async () => store.close() };
-}
-
 /** Every key a kind holds, where it can be listed. */
 function listKeys(kindName, h) {
   if (kindName === 'redis cluster') return keysOn(cluster.nodes);
@@ -56,8 +49,7 @@ describe("the adapter's keyPrefix prefixes every key, on every store kind", () =
   if (WITH_REDIS) kindNames.push('redis cluster');
   for (const kindName of kindNames) {
     test(kindName, async () => {
-      const h =
-        kindName === 'redis cluster' ? await clusterKind() : await storeKinds(redis)[kindName]();
+      const h = await storeKinds(redis, cluster)[kindName]();
       try {
         const user = api.addUser({ email: `prefix-${kindName.replace(/ /g, '-')}@example.com` });
         const adapter = partnerAdapter(api, {
