@@ -121,6 +121,8 @@ export interface OptionInfo {
   default?: string | number | boolean | null
   /** An environment variable read before `default`. */
   env?: string
+  /** Deprecated: what to use instead. */
+  deprecated?: string
 }
 
 /**

@@ -149,7 +149,12 @@ export interface RedisStoreOptions {
   cluster?: string[];
   /** Deadline of one Redis command in ms (default 5000). */
   timeout?: number;
-  /** Prepended to every key (default ''). */
+  /**
+   * Prepended to this store's keys (default '').
+   * @deprecated Use the adapter's `keyPrefix`. Kept for deployments that
+   * have one: an adapter over this store puts it before its own `keyPrefix`,
+   * so their keys stay where they are (see the README's Key layout).
+   */
   keyPrefix?: string;
   /** For `rediss://`: trust this CA (PEM) instead of the public web roots. */
   tls?: { ca?: string };
@@ -189,7 +194,7 @@ export interface ChatBotKitPartnerAdapterOptions {
   retries?: number;
   /** First retry delay in ms, doubling with jitter (default 250). */
   retryDelay?: number;
-  /** Prepended to every store key (default ''). */
+  /** Prepended to every store key, on every kind of store; no `{` or `}` (default ''). */
   keyPrefix?: string;
   /** Failed code entries per email within an hour before its codes are void (default 5; 0: no limit). */
   maxVerificationAttempts?: number;

@@ -54,6 +54,19 @@ describe('entry points', () => {
     assert.ok(esm.RedisStore.prototype instanceof esm.Store);
   });
 
+  test('the Edge / worker stub exports exactly the names of the package, by import and require', async () => {
+    // ES modules name their exports statically, so index.mjs and lib/edge.mjs
+    // each list them: held here to index.js's, the one that counts.
+    const names = Object.keys(cjs).sort();
+    const esmNames = (module) =>
+      Object.keys(module)
+        .filter((name) => name !== 'default')
+        .sort();
+    assert.deepEqual(esmNames(esm), names, 'index.mjs');
+    assert.deepEqual(Object.keys(require('./lib/edge.js')).sort(), names, 'lib/edge.js');
+    assert.deepEqual(esmNames(await import('../lib/edge.mjs')), names, 'lib/edge.mjs');
+  });
+
   test('the ./testing subpath resolves, for import and require', async () => {
     const testing = await import('nextauth-chatbotkit/testing');
     assert.equal(typeof testing.startFakePartnerApi, 'function');

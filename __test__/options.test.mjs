@@ -95,6 +95,26 @@ for (const [scopeName, interfaceName, notListed] of interfaces) {
   });
 }
 
+test('index.d.ts marks each deprecated option @deprecated, and no other', () => {
+  const deprecated = options.filter((o) => o.deprecated);
+  assert.ok(deprecated.length > 0, "RedisStore's keyPrefix is deprecated");
+  for (const [scopeName, interfaceName] of interfaces) {
+    const members = interfaceMembers(interfaceName);
+    for (const [name, option] of scope(scopeName)) {
+      const doc = members.get(name.split('.')[0]).doc;
+      if (option.deprecated) {
+        assert.match(doc, /@deprecated /, `${interfaceName}.${name} is deprecated`);
+        assert.ok(
+          doc.includes(option.deprecated),
+          `${interfaceName}.${name} names ${option.deprecated}`,
+        );
+      } else {
+        assert.doesNotMatch(doc, /@deprecated/, `${interfaceName}.${name} is not deprecated`);
+      }
+    }
+  }
+});
+
 /** The rows of the first table after `heading`: option name → default cell. */
 function readmeTable(heading) {
   const start = readme.indexOf(`\n${heading}\n`);

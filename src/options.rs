@@ -187,6 +187,8 @@ pub fn parse_adapter_options(json: &str) -> Result<AdapterConfig> {
     }
     let settings = Settings {
         key_prefix,
+        // Set by an adapter over a RedisStore with the deprecated option.
+        store_prefix: String::new(),
         lifecycle,
         max_verification_attempts: attempts as u32,
         user_cache_ttl,
@@ -222,6 +224,8 @@ struct RedisOptions {
 pub struct RedisConfig {
     pub target: RedisTarget,
     pub timeout: Duration,
+    /// Deprecated for the adapter's `keyPrefix`, kept so that existing
+    /// deployments keep their keys (see `NativeRedisStore`).
     pub key_prefix: String,
     pub ca: Option<String>,
 }
@@ -309,6 +313,8 @@ pub struct OptionDefault {
     pub default: Option<Value>,
     /// An environment variable that comes before `default`.
     pub env: Option<&'static str>,
+    /// Deprecated: what to use instead.
+    pub deprecated: Option<&'static str>,
 }
 
 /// Every option users set, with its default.
@@ -320,6 +326,7 @@ pub fn option_defaults() -> Vec<OptionDefault> {
         kind,
         default,
         env: None,
+        deprecated: None,
     };
     vec![
         o(Adapter, "secret", "string", None),
@@ -387,7 +394,10 @@ pub fn option_defaults() -> Vec<OptionDefault> {
             "number",
             Some(json!(REDIS_TIMEOUT_MS)),
         ),
-        o(RedisStore, "keyPrefix", "string", Some(json!(""))),
+        OptionDefault {
+            deprecated: Some("the adapter's `keyPrefix`"),
+            ..o(RedisStore, "keyPrefix", "string", Some(json!("")))
+        },
         o(RedisStore, "tls.ca", "string", None),
         o(Session, "durationInSeconds", "number", None),
         o(Session, "allowedRoutes", "string[]", None),

@@ -24,13 +24,8 @@ export type FakePartnerOp =
 export type FakePartnerFaultMode =
   'status' | 'hang' | 'reset' | 'garbage' | 'truncate' | 'huge' | 'wrongShape' | 'delay';
 
-/** A partner user as stored and returned by the fake (fields never set are absent). */
-export interface FakePartnerUser {
-  id: string;
-  /** Milliseconds since the epoch. */
-  createdAt: number;
-  /** Milliseconds since the epoch. */
-  updatedAt: number;
+/** What a partner user and a user to seed both have. */
+interface FakePartnerUserFields {
   name?: string;
   description?: string;
   email?: string;
@@ -42,23 +37,38 @@ export interface FakePartnerUser {
   [field: string]: unknown;
 }
 
+/** A partner user as stored and returned by the fake (fields never set are absent). */
+export interface FakePartnerUser extends FakePartnerUserFields {
+  id: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  /** Milliseconds since the epoch. */
+  updatedAt: number;
+}
+
 /** A user to seed: like a partner user, with `id` and timestamps optional. */
-export interface FakePartnerUserSeed {
+export interface FakePartnerUserSeed extends FakePartnerUserFields {
   id?: string;
   createdAt?: number | Date;
   updatedAt?: number | Date;
+}
+
+/** What a contact and a contact to seed both have. */
+interface FakeContactFields {
   name?: string;
   description?: string;
   email?: string;
-  image?: string;
-  alias?: string;
+  phone?: string;
+  nick?: string;
+  preferences?: string;
   meta?: Record<string, unknown>;
-  limits?: Record<string, unknown>;
+  /** Milliseconds since the epoch. */
+  verifiedAt?: number;
   [field: string]: unknown;
 }
 
 /** A contact as stored and returned by the fake (fields never set are absent). */
-export interface FakeContact {
+export interface FakeContact extends FakeContactFields {
   id: string;
   /** Milliseconds since the epoch. */
   createdAt: number;
@@ -66,33 +76,14 @@ export interface FakeContact {
   updatedAt: number;
   /** Always set: given, or `fp_<random>`. */
   fingerprint: string;
-  name?: string;
-  description?: string;
-  email?: string;
-  phone?: string;
-  nick?: string;
-  preferences?: string;
-  meta?: Record<string, unknown>;
-  /** Milliseconds since the epoch. */
-  verifiedAt?: number;
-  [field: string]: unknown;
 }
 
 /** A contact to seed: like a contact, with `id`, `fingerprint` and timestamps optional. */
-export interface FakeContactSeed {
+export interface FakeContactSeed extends FakeContactFields {
   id?: string;
   fingerprint?: string;
   createdAt?: number | Date;
   updatedAt?: number | Date;
-  name?: string;
-  description?: string;
-  email?: string;
-  phone?: string;
-  nick?: string;
-  preferences?: string;
-  meta?: Record<string, unknown>;
-  verifiedAt?: number;
-  [field: string]: unknown;
 }
 
 export interface FakePartnerApiOptions {

@@ -88,9 +88,10 @@ export class MapStore extends Store {
 
 /**
  * Store kinds by name. `redis` is the handle from startRedis() (only the
- * redis-backed kinds use it). Each `make()` returns { store, read, close }.
+ * redis-backed kinds use it); with `cluster`, from startRedisCluster(), the
+ * kind `redis cluster` too. Each `make()` returns { store, read, close }.
  */
-export function storeKinds(redis) {
+export function storeKinds(redis, cluster = null) {
   const kinds = {
     memory: async () => {
       const store = freshMemoryStore();
@@ -131,6 +132,13 @@ export function storeKinds(redis) {
         return text == null ? null : JSON.parse(text);
       };
       return { store, read, close: async () => store.quit() };
+    };
+  }
+  if (cluster) {
+    kinds['redis cluster'] = async () => {
+      for (const node of cluster.nodes) node.flush();
+      const store = new RedisStore({ cluster: cluster.urls, timeout: 3000 });
+      return { store, read: (key) => store.get(key), close: async () => store.close() };
     };
   }
   return kinds;

@@ -16,7 +16,13 @@ import {
   type ChatBotKitSession,
   type KeyValueStore,
 } from 'nextauth-chatbotkit';
-import { startFakePartnerApi, type FakePartnerApi } from 'nextauth-chatbotkit/testing';
+import {
+  startFakePartnerApi,
+  type FakeContact,
+  type FakePartnerApi,
+  type FakePartnerUser,
+  type FakePartnerUserSeed,
+} from 'nextauth-chatbotkit/testing';
 
 const store = new MemoryStore();
 
@@ -165,4 +171,18 @@ export async function fake(): Promise<FakePartnerApi> {
   // @ts-expect-error not an operation
   api.fail({ op: 'explode' });
   return api;
+}
+
+// Users and contacts have the fields of their seeds, and their own.
+export function seeded(api: FakePartnerApi): string {
+  const user: FakePartnerUser = api.addUser({ email: 'b@example.com', createdAt: new Date() });
+  const contact: FakeContact = api.addContact({ email: 'c@example.com', fingerprint: 'fp_1' });
+  // @ts-expect-error a user's id is a string
+  const wrong: FakePartnerUserSeed = { id: 1 };
+  void wrong;
+  const email: string | undefined = user.email;
+  const phone: string | undefined = contact.phone;
+  const fingerprint: string = contact.fingerprint;
+  const created: number = user.createdAt;
+  return `${email} ${phone} ${fingerprint} ${created}`;
 }

@@ -1,5 +1,6 @@
 //! Every store key the adapter uses, in one place. The layout is part of the
 //! public contract (documented in the README) and stable across releases.
+//! This is the only place a key prefix is applied, on every kind of store.
 //!
 //! Each variable part is percent-encoded (so `:`, `{` and `}` inside ids
 //! cannot collide with the separators or the Redis Cluster hash tag). Keys of
@@ -23,14 +24,48 @@ pub fn encode_segment(raw: &str) -> Cow<'_, str> {
 }
 
 pub struct Keys {
+    /// Starts every key: the deprecated `RedisStore` `keyPrefix` (over such
+    /// a store), then the adapter's `keyPrefix`.
     prefix: String,
+    /// How much of `prefix` is the `RedisStore` part.
+    store_part: usize,
 }
 
 impl Keys {
-    pub fn new(prefix: &str) -> Self {
+    /// `store_prefix`: the deprecated `keyPrefix` of the `RedisStore` the
+    /// adapter runs over (else empty); `prefix`: the adapter's `keyPrefix`.
+    pub fn new(store_prefix: &str, prefix: &str) -> Self {
         Self {
-            prefix: prefix.to_owned(),
+            prefix: format!("{store_prefix}{prefix}"),
+            store_part: store_prefix.len(),
         }
+    }
+
+    /// What index members leave out of a record's key: the `RedisStore`
+    /// part of the prefix. That store used to add it to keys itself, not to
+    /// members, and indexes written then must keep naming their records.
+    pub fn member_prefix(&self) -> &str {
+        &self.prefix[..self.store_part]
+    }
+
+    /// How a per-user index or the set of outstanding tokens names the
+    /// record at `key` (a key made here).
+    pub fn member(&self, key: &str) -> String {
+        key.strip_prefix(self.member_prefix())
+            .unwrap_or(key)
+            .to_owned()
+    }
+
+    /// The key of the record an index member names.
+    pub fn member_key(&self, member: &str) -> String {
+        format!("{}{member}", self.member_prefix())
+    }
+
+    /// Where `@chatbotkit/nextauth` kept a code (see `legacy.rs`): without
+    /// the adapter's prefix, as the original wrote it; over a `RedisStore`
+    /// with the deprecated `keyPrefix`, under that, as before.
+    pub fn legacy_verification_token(&self, token: &str) -> String {
+        format!("{}verificationToken:{token}", self.member_prefix())
     }
 
     pub fn verification_token(&self, identifier: &str, token: &str) -> String {
@@ -167,7 +202,7 @@ mod tests {
 
     #[test]
     fn layout() {
-        let k = Keys::new("app:");
+        let k = Keys::new("", "app:");
         assert_eq!(k.session("abc"), "app:session:abc");
         assert_eq!(k.account("git:hub", "1"), "app:account:git%3Ahub:1");
         assert_eq!(
@@ -179,5 +214,29 @@ mod tests {
             "app:verification:{a%40b%2Eco}:t"
         );
         assert_eq!(k.authenticator("c/d"), "app:authenticator:c%2Fd");
+        assert_eq!(k.member("app:session:abc"), "app:session:abc");
+        assert_eq!(k.legacy_verification_token("t"), "verificationToken:t");
+    }
+
+    /// Over a `RedisStore` given the deprecated `keyPrefix`: the keys it
+    /// wrote then, its prefix first; members without it, as it wrote them.
+    #[test]
+    fn layout_with_a_redis_store_prefix() {
+        let k = Keys::new("myapp:", "app:");
+        assert_eq!(k.session("abc"), "myapp:app:session:abc");
+        assert_eq!(
+            k.user_index("u1", IndexKind::Accounts),
+            "myapp:app:user:{u1}:accounts"
+        );
+        assert_eq!(k.member("myapp:app:session:abc"), "app:session:abc");
+        assert_eq!(k.member_key("app:session:abc"), "myapp:app:session:abc");
+        assert_eq!(
+            k.legacy_verification_token("t"),
+            "myapp:verificationToken:t"
+        );
+        assert_eq!(
+            k.legacy_verification_failures(),
+            "myapp:app:verification-legacy-failures"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! does not void the codes people are typing in at that moment.
 //!
 //! The original stored a code under `verificationToken:<token>` (no prefix,
-//! the token as Auth.js handed it over) with the token object as its value,
+//! the token as Auth.js handed it over: `Keys::legacy_verification_token`) with the token object as its value,
 //! `expires` as whatever the store made of a `Date` (an ISO string in JSON
 //! stores). Such a record is accepted once, only for its own identifier and
 //! before its `expires`, then deleted.
@@ -26,11 +26,6 @@ use std::time::UNIX_EPOCH;
 /// Misses allowed per hour, for the whole store: guessing one 6-character
 /// code within it succeeds with a chance of 1000 / 16.7 million.
 const LEGACY_MISS_BUDGET: u64 = 1000;
-
-/// The original's key of a code.
-fn legacy_key(token: &str) -> String {
-    format!("verificationToken:{token}")
-}
 
 /// Epoch ms of `expires` as the original's stores kept a `Date`: an ISO
 /// string (JSON), a number, or this package's tagged form.
@@ -85,7 +80,7 @@ impl Adapter {
     async fn take_legacy_token(&self, identifier: &str, given: &str, token: &str) -> Result<Value> {
         let lock = format!("legacy-token-use\0{token}");
         locks::exclusive(&lock, |_| async {
-            let key = legacy_key(token);
+            let key = self.keys.legacy_verification_token(token);
             let record = match self.store.get(&key).await? {
                 // Not an object the original wrote: not a code of ours to judge.
                 Some(text) => parse_record(&text).ok(),

@@ -43,7 +43,11 @@ impl Default for Lifecycle {
 /// Everything about the adapter's behaviour that options can set.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The adapter's `keyPrefix`.
     pub key_prefix: String,
+    /// The deprecated `keyPrefix` of the `RedisStore` the adapter runs over
+    /// (empty on any other store): it comes first in every key (see `Keys`).
+    pub store_prefix: String,
     pub lifecycle: Lifecycle,
     /// Failed `useVerificationToken` calls for one identifier after which
     /// its outstanding tokens are void (0: no limit).
@@ -56,6 +60,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             key_prefix: String::new(),
+            store_prefix: String::new(),
             lifecycle: Lifecycle::default(),
             max_verification_attempts: options::MAX_VERIFICATION_ATTEMPTS,
             user_cache_ttl: None,
@@ -77,7 +82,7 @@ impl Adapter {
         Self {
             directory,
             store,
-            keys: Keys::new(&settings.key_prefix),
+            keys: Keys::new(&settings.store_prefix, &settings.key_prefix),
             lifecycle: settings.lifecycle,
             lookups: Lookups::new(settings.user_cache_ttl),
             max_verification_attempts: settings.max_verification_attempts,

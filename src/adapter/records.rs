@@ -36,7 +36,7 @@ impl Adapter {
                 // Remembered so that too many failures can void them all.
                 batch.push(Write::SetAdd {
                     key: self.keys.verification_tokens(&identifier),
-                    member: key,
+                    member: self.keys.member(&key),
                     ttl_ms: Some(ttl),
                 });
             }
@@ -68,6 +68,7 @@ impl Adapter {
                 outstanding: &outstanding,
                 max_failures: self.max_verification_attempts,
                 window_ms: FAILURE_WINDOW_MS,
+                member_prefix: self.keys.member_prefix(),
             })
             .await?;
         let Some(mut record) = found.map(|text| parse_record(&text)).transpose()? else {
@@ -111,7 +112,7 @@ impl Adapter {
                 if old_user != user_id {
                     batch.push(Write::IndexRemove {
                         key: self.keys.user_index(old_user, IndexKind::Accounts),
-                        member: key.clone(),
+                        member: self.keys.member(&key),
                     });
                 }
             }
@@ -218,23 +219,21 @@ impl Adapter {
             if let Some(Value::String(old)) = &old_user {
                 batch.push(Write::IndexRemove {
                     key: self.keys.user_index(old, IndexKind::Sessions),
-                    member: key.clone(),
+                    member: self.keys.member(&key),
                 });
             }
         }
         // Entered again with its new expiry, which is what the index is
         // pruned by; a session moved into the past leaves it.
         let index = self.keys.user_index(&user_id, IndexKind::Sessions);
+        let member = self.keys.member(&key);
         batch.push(match ttl_until(expires) {
             Some(_) => Write::IndexAdd {
                 key: index,
-                member: key,
+                member,
                 expires_ms: Some(expires),
             },
-            None => Write::IndexRemove {
-                key: index,
-                member: key,
-            },
+            None => Write::IndexRemove { key: index, member },
         });
         self.store.write(&batch).await?;
         Ok(Value::Object(session))
@@ -271,7 +270,7 @@ impl Adapter {
                 },
                 Write::IndexRemove {
                     key: self.keys.user_index(user_id, IndexKind::Sessions),
-                    member: key.to_owned(),
+                    member: self.keys.member(key),
                 },
             ])
             .await
@@ -305,10 +304,10 @@ impl Adapter {
         // Sets have no order; a stable one keeps results comparable.
         members.sort();
         let mut list = Vec::with_capacity(members.len());
-        for key in members {
-            match self.store.get(&key).await? {
+        for member in members {
+            match self.store.get(&self.keys.member_key(&member)).await? {
                 Some(text) => list.push(Value::Object(parse_record(&text)?)),
-                None => self.store.index_remove(&index, &key).await?,
+                None => self.store.index_remove(&index, &member).await?,
             }
         }
         Ok(Value::Array(list))
@@ -349,7 +348,7 @@ impl Adapter {
             },
             Write::IndexAdd {
                 key: self.keys.user_index(user_id, kind),
-                member: key,
+                member: self.keys.member(&key),
                 expires_ms: ttl_ms.map(|ms| now_ms().saturating_add(ms as i64)),
             },
         ]
@@ -372,7 +371,9 @@ impl Adapter {
         let record = parse_record(&text)?;
         if let Some(Value::String(user_id)) = record.get("userId") {
             let index = self.keys.user_index(user_id, kind);
-            self.store.index_remove(&index, key).await?;
+            self.store
+                .index_remove(&index, &self.keys.member(key))
+                .await?;
         }
         Ok(Value::Object(record))
     }

@@ -295,7 +295,8 @@ impl Adapter {
         let mut keys = Vec::new();
         for kind in IndexKind::ALL {
             let index = self.keys.user_index(id, kind);
-            keys.extend(self.store.index_members(&index).await?);
+            let members = self.store.index_members(&index).await?;
+            keys.extend(members.iter().map(|member| self.keys.member_key(member)));
             keys.push(index);
         }
         self.store.del_many(&keys).await

@@ -33,14 +33,14 @@ pub struct NativeAdapter {
 #[napi]
 pub type Answer = Either3<String, u32, StoreStep>;
 
-/// `store` makes the store once the options are read.
+/// `store` makes the store once the options are read (and may add to them).
 fn build_adapter(
     env: &Env,
     options_json: &str,
-    store: impl FnOnce(&AdapterConfig) -> Store,
+    store: impl FnOnce(&mut AdapterConfig) -> Store,
 ) -> napi::Result<NativeAdapter> {
     let outbox = outbox_of(env)?;
-    let config = parse_adapter_options(options_json).map_err(config_error)?;
+    let mut config = parse_adapter_options(options_json).map_err(config_error)?;
     if let Some(unset) = config.secret_unset() {
         return Ok(NativeAdapter {
             inner: Err(unset),
@@ -49,7 +49,7 @@ fn build_adapter(
             store_timeout: config.partner.timeout,
         });
     }
-    let store = store(&config);
+    let store = store(&mut config);
     let driver = matches!(store, Store::Js(_)).then(|| Driver::new(outbox.clone()));
     let store_timeout = config.partner.timeout;
     let client = PartnerClient::new(config.partner).map_err(config_error)?;
@@ -82,7 +82,11 @@ impl NativeAdapter {
         options_json: String,
         store: &NativeRedisStore,
     ) -> napi::Result<Self> {
-        build_adapter(env, &options_json, |_| Store::Redis(store.inner.clone()))
+        build_adapter(env, &options_json, |config| {
+            // The store's deprecated keyPrefix goes first in every key.
+            config.settings.store_prefix = store.key_prefix.clone();
+            Store::Redis(store.inner.clone())
+        })
     }
 
     /// An adapter over a store written in JS: its calls answer with store

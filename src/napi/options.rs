@@ -18,6 +18,8 @@ pub struct OptionInfo {
     pub default: Option<serde_json::Value>,
     /// An environment variable read before `default`.
     pub env: Option<String>,
+    /// Deprecated: what to use instead.
+    pub deprecated: Option<String>,
 }
 
 /// Whether `DEBUG` asks for this package's log lines (read once, in Rust).
@@ -37,6 +39,7 @@ pub fn option_defaults() -> Vec<OptionInfo> {
             kind: o.kind.to_owned(),
             default: o.default,
             env: o.env.map(str::to_owned),
+            deprecated: o.deprecated.map(str::to_owned),
         })
         .collect()
 }

@@ -82,6 +82,10 @@ fn ttl_from_js(ttl_ms: Option<f64>) -> Option<u64> {
 #[napi]
 pub struct NativeRedisStore {
     pub(crate) inner: Arc<RedisStore>,
+    /// The deprecated `keyPrefix` option: it starts the keys of this
+    /// store's own methods, and an adapter over it puts it before its own
+    /// `keyPrefix` (see `Keys`), so the keys stay those it always had.
+    pub(crate) key_prefix: String,
     outbox: Arc<Outbox>,
 }
 
@@ -91,10 +95,10 @@ impl NativeRedisStore {
     pub fn new(env: &Env, options_json: String) -> napi::Result<Self> {
         let outbox = outbox_of(env)?;
         let o = parse_redis_options(&options_json).map_err(config_error)?;
-        let store = RedisStore::new(o.target, o.timeout, &o.key_prefix, o.ca.as_deref())
-            .map_err(config_error)?;
+        let store = RedisStore::new(o.target, o.timeout, o.ca.as_deref()).map_err(config_error)?;
         Ok(Self {
             inner: Arc::new(store),
+            key_prefix: o.key_prefix,
             outbox,
         })
     }
@@ -111,6 +115,7 @@ impl NativeRedisStore {
         ttl_ms: Option<f64>,
     ) -> Settled {
         let store = self.inner.clone();
+        let key = format!("{}{key}", self.key_prefix);
         let work = guarded(async move {
             Ok(match op.as_str() {
                 "get" => json!(store.get(&key).await?),

@@ -406,6 +406,7 @@ mod tests {
             outstanding: "o",
             max_failures: 5,
             window_ms: 0,
+            member_prefix: "",
         };
         let batch = [
             Write::Set {
@@ -459,6 +460,7 @@ mod tests {
             outstanding: "o",
             max_failures: 5,
             window_ms: 60_000,
+            member_prefix: "",
         })
         .await
         .ok();

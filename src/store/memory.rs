@@ -248,13 +248,13 @@ impl MemoryStore {
         if attempt <= max {
             if let Some(found) = inner.take_text(t.token, now) {
                 inner.map.remove(t.failures);
-                inner.set_remove(t.outstanding, t.token);
+                inner.set_remove(t.outstanding, t.token_member());
                 return Some(found);
             }
         }
         if attempt >= max {
-            for key in outstanding {
-                inner.map.remove(&key);
+            for member in outstanding {
+                inner.map.remove(&format!("{}{member}", t.member_prefix));
             }
             inner.map.remove(t.outstanding);
             inner.map.remove(t.failures);
@@ -423,29 +423,40 @@ mod tests {
         assert!(s.set_members("t").is_empty());
     }
 
+    /// With and without a member prefix (the outstanding set then names
+    /// `p:t1` as `t1`).
     #[test]
     fn token_use_counts_misses_and_voids_at_the_limit() {
-        let s = MemoryStore::new();
-        let t = |token| TokenUse {
-            token,
-            failures: "f",
-            outstanding: "o",
-            max_failures: 3,
-            window_ms: 60_000,
-        };
-        for key in ["t1", "t2"] {
-            s.set(key, "v", Some(60_000));
-            set_add(&s, "o", key, Some(60_000));
+        for prefix in ["", "p:"] {
+            let s = MemoryStore::new();
+            let keys: Vec<String> = ["t1", "t2", "nope", "x", "y", "z"]
+                .iter()
+                .map(|t| format!("{prefix}{t}"))
+                .collect();
+            let t = |token: &str| TokenUse {
+                token: keys.iter().find(|k| k.ends_with(token)).unwrap(),
+                failures: "f",
+                outstanding: "o",
+                max_failures: 3,
+                window_ms: 60_000,
+                member_prefix: prefix,
+            };
+            for token in ["t1", "t2"] {
+                s.set(&format!("{prefix}{token}"), "v", Some(60_000));
+                set_add(&s, "o", token, Some(60_000));
+            }
+            let t2 = format!("{prefix}t2");
+            assert_eq!(s.use_token(&t("nope")), None);
+            assert_eq!(s.use_token(&t("t1")).as_deref(), Some("v"));
+            assert_eq!(s.get("f"), None, "a success clears the count");
+            assert_eq!(s.set_members("o"), vec!["t2"], "and the used member");
+            assert_eq!(s.use_token(&t("x")), None);
+            assert_eq!(s.use_token(&t("y")), None);
+            assert_eq!(s.get(&t2).as_deref(), Some("v"));
+            assert_eq!(s.use_token(&t("z")), None);
+            assert_eq!(s.get(&t2), None, "the third miss voids the rest");
+            assert!(s.is_empty());
         }
-        assert_eq!(s.use_token(&t("nope")), None);
-        assert_eq!(s.use_token(&t("t1")).as_deref(), Some("v"));
-        assert_eq!(s.get("f"), None, "a success clears the count");
-        assert_eq!(s.use_token(&t("x")), None);
-        assert_eq!(s.use_token(&t("y")), None);
-        assert_eq!(s.get("t2").as_deref(), Some("v"));
-        assert_eq!(s.use_token(&t("z")), None);
-        assert_eq!(s.get("t2"), None, "the third miss voids the rest");
-        assert!(s.is_empty());
     }
 
     #[test]

@@ -94,6 +94,19 @@ pub struct TokenUse<'a> {
     pub max_failures: u32,
     /// How long failures are counted.
     pub window_ms: u64,
+    /// What the outstanding set's members leave out of their keys (see
+    /// `Keys::member_prefix`): the deprecated `RedisStore` `keyPrefix`, so
+    /// empty on every other store.
+    pub member_prefix: &'a str,
+}
+
+impl TokenUse<'_> {
+    /// The token's record as the outstanding set names it.
+    pub fn token_member(&self) -> &str {
+        self.token
+            .strip_prefix(self.member_prefix)
+            .unwrap_or(self.token)
+    }
 }
 
 #[derive(Clone)]

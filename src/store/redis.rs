@@ -69,13 +69,12 @@ pub struct RedisStore {
     /// Held while connecting, so that concurrent first calls make one connection.
     connecting: tokio::sync::Mutex<()>,
     timeout: Duration,
-    /// Prepended to every key, so several apps can share one Redis.
-    prefix: String,
 }
 
 /// KEYS: token, failures, outstanding; ARGV: max failures (0: no limit),
-/// window ms, store key prefix (the outstanding set holds unprefixed keys),
-/// the token's unprefixed key. The attempt is counted before the code is
+/// window ms, what the outstanding set's members leave out of their keys
+/// (`TokenUse::member_prefix`; an ioredis client's own `keyPrefix`), the
+/// token as the set names it. The attempt is counted before the code is
 /// tested; an identifier with no outstanding code gets no counter.
 pub const USE_TOKEN_LUA: &str = r"
 local max = tonumber(ARGV[1])
@@ -204,12 +203,7 @@ impl RedisStore {
     /// store never blocks and a server that is down at start-up is retried.
     /// `ca_pem`: the certificate authority (PEM) a `rediss://` server's
     /// certificate must chain to, instead of the public web roots.
-    pub fn new(
-        target: RedisTarget,
-        timeout: Duration,
-        prefix: &str,
-        ca_pem: Option<&str>,
-    ) -> Result<Self> {
+    pub fn new(target: RedisTarget, timeout: Duration, ca_pem: Option<&str>) -> Result<Self> {
         let certs = || TlsCertificates {
             client_tls: None,
             root_cert: ca_pem.map(|pem| pem.as_bytes().to_vec()),
@@ -251,12 +245,7 @@ impl RedisStore {
             conn: Mutex::new(None),
             connecting: tokio::sync::Mutex::new(()),
             timeout,
-            prefix: prefix.to_owned(),
         })
-    }
-
-    fn key(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
     }
 
     fn current(&self) -> Option<Conn> {
@@ -322,13 +311,12 @@ impl RedisStore {
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<String>> {
-        self.query("GET", &redis::cmd("GET").arg(self.key(key)).clone())
-            .await
+        self.query("GET", &redis::cmd("GET").arg(key).clone()).await
     }
 
     pub async fn set(&self, key: &str, value: &str, ttl_ms: Option<u64>) -> Result<()> {
         let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(key)).arg(value);
+        cmd.arg(key).arg(value);
         if let Some(ms) = ttl_ms {
             // PX 0 is an error in Redis; a record that is already due is
             // written with the shortest life instead.
@@ -338,7 +326,7 @@ impl RedisStore {
     }
 
     pub async fn del(&self, key: &str) -> Result<()> {
-        self.query::<i64>("DEL", &redis::cmd("DEL").arg(self.key(key)).clone())
+        self.query::<i64>("DEL", &redis::cmd("DEL").arg(key).clone())
             .await
             .map(drop)
     }
@@ -353,7 +341,7 @@ impl RedisStore {
         for change in batch {
             let group = match self.client {
                 Client_::Single(_) => String::new(),
-                Client_::Cluster(_) => hash_tag(&self.key(change.key())).to_owned(),
+                Client_::Cluster(_) => hash_tag(change.key()).to_owned(),
             };
             let index = match groups.iter().position(|(g, _)| *g == group) {
                 Some(index) => index,
@@ -392,7 +380,7 @@ impl RedisStore {
 
     async fn index_to_sorted(&self, key: &str) -> Result<()> {
         let mut invocation = INDEX_TO_SORTED.prepare_invoke();
-        invocation.key(self.key(key));
+        invocation.key(key);
         let mut conn = self.conn().await?;
         self.in_time(
             "index conversion",
@@ -406,11 +394,7 @@ impl RedisStore {
     /// an earlier version kept as a plain set.
     pub async fn index_members(&self, key: &str) -> Result<Vec<String>> {
         let mut conn = self.conn().await?;
-        let zrange = redis::cmd("ZRANGE")
-            .arg(self.key(key))
-            .arg(0)
-            .arg(-1)
-            .clone();
+        let zrange = redis::cmd("ZRANGE").arg(key).arg(0).arg(-1).clone();
         match self
             .in_time_raw("ZRANGE", zrange.query_async(&mut conn))
             .await?
@@ -421,48 +405,48 @@ impl RedisStore {
     }
 
     fn add_to(&self, pipe: &mut redis::Pipeline, change: &Write) {
-        let key = self.key(change.key());
+        let key = change.key();
         match change {
             Write::Set { value, ttl_ms, .. } => {
-                pipe.cmd("SET").arg(&key).arg(value);
+                pipe.cmd("SET").arg(key).arg(value);
                 if let Some(ms) = ttl_ms {
                     pipe.arg("PX").arg((*ms).max(1));
                 }
             }
             Write::Del { .. } => {
-                pipe.cmd("DEL").arg(&key);
+                pipe.cmd("DEL").arg(key);
             }
             Write::SetAdd { member, ttl_ms, .. } => {
-                pipe.cmd("SADD").arg(&key).arg(member);
+                pipe.cmd("SADD").arg(key).arg(member);
                 if let Some(ms) = ttl_ms {
-                    pipe.ignore().cmd("PEXPIRE").arg(&key).arg((*ms).max(1));
+                    pipe.ignore().cmd("PEXPIRE").arg(key).arg((*ms).max(1));
                 }
             }
             Write::SetRemove { member, .. } => {
-                pipe.cmd("SREM").arg(&key).arg(member);
+                pipe.cmd("SREM").arg(key).arg(member);
             }
             Write::IndexAdd {
                 member, expires_ms, ..
             } => {
                 match expires_ms {
-                    Some(ms) => pipe.cmd("ZADD").arg(&key).arg(*ms).arg(member),
-                    None => pipe.cmd("ZADD").arg(&key).arg("+inf").arg(member),
+                    Some(ms) => pipe.cmd("ZADD").arg(key).arg(*ms).arg(member),
+                    None => pipe.cmd("ZADD").arg(key).arg("+inf").arg(member),
                 };
                 pipe.ignore()
                     .cmd("ZREMRANGEBYSCORE")
-                    .arg(&key)
+                    .arg(key)
                     .arg("-inf")
                     .arg(crate::adapter::now_ms());
             }
             Write::IndexRemove { member, .. } => {
-                pipe.cmd("ZREM").arg(&key).arg(member);
+                pipe.cmd("ZREM").arg(key).arg(member);
             }
         }
         pipe.ignore();
     }
 
     pub async fn getdel(&self, key: &str) -> Result<Option<String>> {
-        self.query("GETDEL", &redis::cmd("GETDEL").arg(self.key(key)).clone())
+        self.query("GETDEL", &redis::cmd("GETDEL").arg(key).clone())
             .await
     }
 
@@ -471,13 +455,13 @@ impl RedisStore {
     pub async fn use_token(&self, t: &TokenUse<'_>) -> Result<Option<String>> {
         let mut invocation = USE_TOKEN.prepare_invoke();
         invocation
-            .key(self.key(t.token))
-            .key(self.key(t.failures))
-            .key(self.key(t.outstanding))
+            .key(t.token)
+            .key(t.failures)
+            .key(t.outstanding)
             .arg(t.max_failures)
             .arg(t.window_ms.max(1))
-            .arg(&self.prefix)
-            .arg(t.token);
+            .arg(t.member_prefix)
+            .arg(t.token_member());
         let mut conn = self.conn().await?;
         self.in_time("use-token script", invocation.invoke_async(&mut conn))
             .await
@@ -486,7 +470,7 @@ impl RedisStore {
     /// [`super::Store::acquire`]: `SET NX PX`.
     pub async fn acquire(&self, key: &str, value: &str, ttl_ms: u64) -> Result<bool> {
         let mut cmd = redis::cmd("SET");
-        cmd.arg(self.key(key))
+        cmd.arg(key)
             .arg(value)
             .arg("NX")
             .arg("PX")
@@ -500,7 +484,7 @@ impl RedisStore {
     /// [`super::Store::release`]: a compare-and-delete script.
     pub async fn release(&self, key: &str, holder: &str) -> Result<()> {
         let mut invocation = RELEASE.prepare_invoke();
-        invocation.key(self.key(key)).arg(holder);
+        invocation.key(key).arg(holder);
         let mut conn = self.conn().await?;
         self.in_time("release script", invocation.invoke_async::<i64>(&mut conn))
             .await
@@ -508,20 +492,14 @@ impl RedisStore {
     }
 
     pub async fn set_remove(&self, key: &str, member: &str) -> Result<()> {
-        self.query::<i64>(
-            "SREM",
-            &redis::cmd("SREM").arg(self.key(key)).arg(member).clone(),
-        )
-        .await
-        .map(drop)
+        self.query::<i64>("SREM", &redis::cmd("SREM").arg(key).arg(member).clone())
+            .await
+            .map(drop)
     }
 
     pub async fn set_members(&self, key: &str) -> Result<Vec<String>> {
-        self.query(
-            "SMEMBERS",
-            &redis::cmd("SMEMBERS").arg(self.key(key)).clone(),
-        )
-        .await
+        self.query("SMEMBERS", &redis::cmd("SMEMBERS").arg(key).clone())
+            .await
     }
 
     /// Drops the shared connection; the next call opens a new one.
