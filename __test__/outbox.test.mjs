@@ -9,6 +9,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { createChatBotKitSession, RedisStore } from '../index.mjs';
@@ -240,4 +241,34 @@ describe('RedisStore settles through the outbox', redisTestOptions(), () => {
     assert.equal(code, 0, output);
     assert.match(output, /^GOT \["from a","from b"\]$/m);
   });
+});
+
+// What waits for each call id (lib/outbox.js): a slot per id modulo the
+// table's size, and a Map for an id whose slot a longer call still holds.
+test('the table of waiting calls: ids sharing a slot each get their own callback', () => {
+  const { CallTable } = createRequire(import.meta.url)('../lib/outbox.js');
+  const table = new CallTable(4);
+  const got = [];
+  const callback = (name) => () => got.push(name);
+  table.hold(1, callback('one'));
+  table.hold(5, callback('five')); // slot 1 is taken: the overflow
+  table.hold(9, callback('nine'));
+  table.release(5)();
+  assert.equal(table.release(5), undefined, 'released once');
+  table.release(1)();
+  // Slot 1 is free again; 9 still waits in the overflow and is found there.
+  table.hold(13, callback('thirteen'));
+  table.release(9)();
+  table.release(13)();
+  assert.deepEqual(got, ['five', 'one', 'nine', 'thirteen']);
+  // Held again (a driven call's next step): the newer callback, and only it.
+  table.hold(2, callback('first'));
+  table.hold(6, callback('six'));
+  table.hold(6, callback('six again'));
+  table.release(6)();
+  assert.equal(table.release(6), undefined);
+  table.release(2)();
+  assert.deepEqual(got.slice(4), ['six again', 'first']);
+  assert.equal(table.release(3), undefined, 'an id never held');
+  assert.equal(table.overflow.size, 0, 'nothing left behind');
 });

@@ -16,7 +16,49 @@ const { registerOutbox } = require('../binding.js');
 const MAX_PER_TURN = 16;
 const TURN_BUDGET_MS = 0.25;
 
-const waiting = new Map();
+/**
+ * What waits for each call id (a callback, until the call's result or
+ * wake-up arrives). Ids come from Rust in sequence, so the calls in flight
+ * sit in a window of recent ids: a fixed array indexed by the id modulo its
+ * size holds them, and an id whose slot is still taken (its call outlived
+ * `size - 1` newer ones) goes to a Map. Not a Map alone: one that churns
+ * leaves its earlier backing tables in old space, still pointing at the
+ * callbacks of finished calls, so the scavenger promoted every call's state
+ * and the process spent its time in GC (bench/notes.md).
+ */
+class CallTable {
+  constructor(size) {
+    this.ids = new Float64Array(size).fill(-1);
+    this.callbacks = new Array(size).fill(null);
+    this.overflow = new Map();
+  }
+
+  hold(id, callback) {
+    const i = id % this.ids.length;
+    if (this.callbacks[i] === null || this.ids[i] === id) {
+      this.ids[i] = id;
+      this.callbacks[i] = callback;
+      if (this.overflow.size > 0) this.overflow.delete(id);
+    } else {
+      this.overflow.set(id, callback);
+    }
+  }
+
+  /** The callback held for `id` (undefined if none), no longer held. */
+  release(id) {
+    const i = id % this.ids.length;
+    if (this.ids[i] === id && this.callbacks[i] !== null) {
+      const callback = this.callbacks[i];
+      this.callbacks[i] = null;
+      return callback;
+    }
+    const callback = this.overflow.get(id);
+    if (callback !== undefined) this.overflow.delete(id);
+    return callback;
+  }
+}
+
+const waiting = new CallTable(4096);
 let perTurn = MAX_PER_TURN;
 let msPerResult = 0; // moving average
 let batchStarted = 0;
@@ -33,9 +75,7 @@ function deliver(continued) {
   const done = outbox.take(perTurn);
   for (let i = 0; i < done.length; i++) {
     const { id, envelope } = done[i];
-    const settle = waiting.get(id);
-    waiting.delete(id);
-    settle?.(envelope);
+    waiting.release(id)?.(envelope);
   }
   // A full batch: there may be more; take them in the next turn.
   if (done.length === perTurn) {
@@ -56,16 +96,16 @@ const outbox = registerOutbox(() => deliver(false));
  */
 function settled(answer) {
   if (typeof answer === 'string') return answer;
-  return new Promise((resolve) => waiting.set(answer, resolve));
+  return new Promise((resolve) => waiting.hold(answer, resolve));
 }
 
 /** Calls `woken()` if the outbox says the driven call `id` wants polling. */
 function whenWoken(id, woken) {
-  waiting.set(id, woken);
+  waiting.hold(id, woken);
 }
 
 function forget(id) {
-  waiting.delete(id);
+  waiting.release(id);
 }
 
-module.exports = { settled, whenWoken, forget };
+module.exports = { settled, whenWoken, forget, CallTable };

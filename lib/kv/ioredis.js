@@ -53,13 +53,13 @@ function ioredisKv(client) {
   // it for the keys it finds in the outstanding set.
   const prefix = client.options?.keyPrefix ?? '';
 
-  async function script({ sha, text }, keys, args) {
-    try {
-      return await client.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (e) {
+  // EVALSHA, or EVAL when the server has not seen the script. ioredis
+  // flattens array arguments: keys and args go as they are, unspread.
+  function script({ sha, text }, keys, args) {
+    return client.evalsha(sha, keys.length, keys, args).catch((e) => {
       if (!isNoScript(e)) throw e;
-      return client.eval(text, keys.length, ...keys, ...args);
-    }
+      return client.eval(text, keys.length, keys, args);
+    });
   }
 
   const ops = {
