@@ -6,14 +6,7 @@
 // atomic as on RedisStore. Values are the JSON text Rust sends, stored as
 // they are.
 
-const {
-  SCRIPTS,
-  isNoScript,
-  isWrongType,
-  groups,
-  writeArgs,
-  membersText,
-} = require('./redis-common.js');
+const { isNoScript, redisKv } = require('./redis-common.js');
 
 /** Whether `client` is an ioredis client. */
 function isIoRedis(client) {
@@ -49,56 +42,26 @@ function writeCoalescer(client) {
 
 function ioredisKv(client) {
   const coalesce = writeCoalescer(client);
-  // The client's own keyPrefix applies to KEYS; the token script also needs
-  // it for the keys it finds in the outstanding set.
-  const prefix = client.options?.keyPrefix ?? '';
-
-  // EVALSHA, or EVAL when the server has not seen the script. ioredis
-  // flattens array arguments: keys and args go as they are, unspread.
-  function script({ sha, text }, keys, args) {
-    return client.evalsha(sha, keys.length, keys, args).catch((e) => {
-      if (!isNoScript(e)) throw e;
-      return client.eval(text, keys.length, keys, args);
-    });
-  }
-
-  const ops = {
+  const ops = redisKv({
     get: (key) => client.get(key),
-    set: async (key, value, px) => {
-      await (px == null ? client.set(key, value) : client.set(key, value, 'PX', px));
-      return null;
-    },
-    del: async (key) => {
-      await client.del(key);
-      return null;
-    },
+    set: (key, value, px) =>
+      px == null ? client.set(key, value) : client.set(key, value, 'PX', px),
+    setNx: (key, value, px) => client.set(key, value, 'PX', px, 'NX'),
+    del: (key) => client.del(key),
     getdel: (key) => client.getdel(key),
-    setMembers: async (key) => membersText(await client.smembers(key)),
-    indexMembers: async (key) => {
-      try {
-        return membersText(await client.zrange(key, 0, -1));
-      } catch (e) {
-        if (!isWrongType(e)) throw e;
-        return membersText(await client.smembers(key));
-      }
-    },
-    write: async (_key, value) => {
-      for (const group of groups(JSON.parse(value), client.isCluster === true)) {
-        const { keys, args } = writeArgs(group);
-        await script(SCRIPTS.write, keys, args);
-      }
-      return null;
-    },
-    useToken: (key, value) => {
-      const { failures, outstanding, max, windowMs } = JSON.parse(value);
-      return script(SCRIPTS.useToken, [key, failures, outstanding], [max, windowMs, prefix, key]);
-    },
-    acquire: (key, value, px) => client.set(key, value, 'PX', px, 'NX'),
-    release: async (key, value) => {
-      await script(SCRIPTS.release, [key], [value]);
-      return null;
-    },
-  };
+    smembers: (key) => client.smembers(key),
+    zrange: (key) => client.zrange(key, 0, -1),
+    // ioredis flattens array arguments: keys and args go as they are.
+    script: ({ sha, text }, keys, args) =>
+      client.evalsha(sha, keys.length, keys, args).catch((e) => {
+        if (!isNoScript(e)) throw e;
+        return client.eval(text, keys.length, keys, args);
+      }),
+    cluster: client.isCluster === true,
+    // The client's own keyPrefix applies to KEYS, not to the keys the token
+    // script reads from the outstanding set.
+    prefix: client.options?.keyPrefix ?? '',
+  });
   for (const [name, op] of Object.entries(ops)) {
     ops[name] = (key, value, px) => {
       coalesce();

@@ -5,14 +5,7 @@
 // as atomic as on RedisStore. Values are the JSON text
 // Rust sends, stored as they are.
 
-const {
-  SCRIPTS,
-  isNoScript,
-  isWrongType,
-  groups,
-  writeArgs,
-  membersText,
-} = require('./redis-common.js');
+const { isNoScript, redisKv } = require('./redis-common.js');
 
 /** Whether `client` is a node-redis client. */
 function isNodeRedis(client) {
@@ -20,54 +13,28 @@ function isNodeRedis(client) {
 }
 
 function nodeRedisKv(client) {
-  async function script({ sha, text }, keys, args) {
-    const options = { keys, arguments: args.map(String) };
-    try {
-      return await client.evalSha(sha, options);
-    } catch (e) {
-      if (!isNoScript(e)) throw e;
-      return client.eval(text, options);
-    }
-  }
-
-  return {
+  return redisKv({
     get: (key) => client.get(key),
-    set: async (key, value, px) => {
-      await (px == null ? client.set(key, value) : client.set(key, value, { PX: px }));
-      return null;
-    },
-    del: async (key) => {
-      await client.del(key);
-      return null;
-    },
+    set: (key, value, px) =>
+      px == null ? client.set(key, value) : client.set(key, value, { PX: px }),
+    setNx: (key, value, px) => client.set(key, value, { PX: px, NX: true }),
+    del: (key) => client.del(key),
     getdel: (key) => client.getDel(key),
-    setMembers: async (key) => membersText(await client.sMembers(key)),
-    indexMembers: async (key) => {
+    smembers: (key) => client.sMembers(key),
+    zrange: (key) => client.zRange(key, 0, -1),
+    script: async ({ sha, text }, keys, args) => {
+      const options = { keys, arguments: args.map(String) };
       try {
-        return membersText(await client.zRange(key, 0, -1));
+        return await client.evalSha(sha, options);
       } catch (e) {
-        if (!isWrongType(e)) throw e;
-        return membersText(await client.sMembers(key));
+        if (!isNoScript(e)) throw e;
+        return client.eval(text, options);
       }
     },
-    write: async (_key, value) => {
-      // A node-redis cluster client is the one with a slot map.
-      for (const group of groups(JSON.parse(value), 'slots' in client)) {
-        const { keys, args } = writeArgs(group);
-        await script(SCRIPTS.write, keys, args);
-      }
-      return null;
-    },
-    useToken: (key, value) => {
-      const { failures, outstanding, max, windowMs } = JSON.parse(value);
-      return script(SCRIPTS.useToken, [key, failures, outstanding], [max, windowMs, '', key]);
-    },
-    acquire: (key, value, px) => client.set(key, value, { PX: px, NX: true }),
-    release: async (key, value) => {
-      await script(SCRIPTS.release, [key], [value]);
-      return null;
-    },
-  };
+    // A node-redis cluster client is the one with a slot map.
+    cluster: 'slots' in client,
+    prefix: '',
+  });
 }
 
 module.exports = { isNodeRedis, nodeRedisKv };

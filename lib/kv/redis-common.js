@@ -1,8 +1,10 @@
 'use strict';
 
-// What the two Redis client modules share: the Lua scripts (from Rust, next
-// to the native RedisStore's, so there is one text of each), how a batch of
-// changes becomes the write script's arguments, and the cluster grouping.
+// What the two Redis client modules share: the store operations themselves
+// (`redisKv`), over the few commands each client spells its own way; the
+// Lua scripts (from Rust, next to the native RedisStore's, so there is one
+// text of each); how a batch of changes becomes the write script's
+// arguments, and the cluster grouping.
 
 const { createHash } = require('node:crypto');
 const { storeScripts } = require('../../binding.js');
@@ -78,4 +80,54 @@ function membersText(members) {
   return JSON.stringify(members ?? []);
 }
 
-module.exports = { SCRIPTS, isNoScript, isWrongType, groups, writeArgs, membersText };
+/**
+ * The store operations over a Redis client, each one client call: a command
+ * or a script (EVALSHA). `client` spells the commands they use in its own
+ * API: `get`, `set(key, value, px?)`, `setNx(key, value, px)`, `del`,
+ * `getdel`, `smembers`, `zrange(key)` (every member), `script(script, keys,
+ * args)` (EVALSHA, EVAL when the server has not seen it), and says whether
+ * it is a `cluster` and the key `prefix` it adds itself.
+ */
+function redisKv(client) {
+  return {
+    get: (key) => client.get(key),
+    set: async (key, value, px) => {
+      await client.set(key, value, px);
+      return null;
+    },
+    del: async (key) => {
+      await client.del(key);
+      return null;
+    },
+    getdel: (key) => client.getdel(key),
+    setMembers: async (key) => membersText(await client.smembers(key)),
+    indexMembers: async (key) => {
+      try {
+        return membersText(await client.zrange(key));
+      } catch (e) {
+        if (!isWrongType(e)) throw e;
+        return membersText(await client.smembers(key));
+      }
+    },
+    write: async (_key, value) => {
+      for (const group of groups(JSON.parse(value), client.cluster)) {
+        const { keys, args } = writeArgs(group);
+        await client.script(SCRIPTS.write, keys, args);
+      }
+      return null;
+    },
+    useToken: (key, value) => {
+      const { failures, outstanding, max, windowMs } = JSON.parse(value);
+      // The prefix: the script also reads keys from the outstanding set.
+      const args = [max, windowMs, client.prefix, key];
+      return client.script(SCRIPTS.useToken, [key, failures, outstanding], args);
+    },
+    acquire: (key, value, px) => client.setNx(key, value, px),
+    release: async (key, value) => {
+      await client.script(SCRIPTS.release, [key], [value]);
+      return null;
+    },
+  };
+}
+
+module.exports = { SCRIPTS, isNoScript, redisKv };
