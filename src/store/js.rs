@@ -160,77 +160,10 @@ fn collect_value(value: &Value, out: &mut Vec<String>, depth: usize) {
     }
 }
 
-/// One change of a batch as the JS store's `write` receives it.
-#[derive(Serialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
-enum Change<'a> {
-    Set {
-        key: &'a str,
-        value: &'a str,
-        px: Option<u64>,
-    },
-    Del {
-        key: &'a str,
-    },
-    SetAdd {
-        key: &'a str,
-        member: &'a str,
-        px: Option<u64>,
-    },
-    SetRemove {
-        key: &'a str,
-        member: &'a str,
-    },
-    IndexAdd {
-        key: &'a str,
-        member: &'a str,
-        expires: Option<i64>,
-    },
-    IndexRemove {
-        key: &'a str,
-        member: &'a str,
-    },
-}
-
-impl<'a> From<&'a Write> for Change<'a> {
-    fn from(change: &'a Write) -> Self {
-        let px = |ttl_ms: &Option<u64>| ttl_ms.map(|ms| ms.max(1));
-        match change {
-            Write::Set { key, value, ttl_ms } => Change::Set {
-                key,
-                value,
-                px: px(ttl_ms),
-            },
-            Write::Del { key } => Change::Del { key },
-            Write::SetAdd {
-                key,
-                member,
-                ttl_ms,
-            } => Change::SetAdd {
-                key,
-                member,
-                px: px(ttl_ms),
-            },
-            Write::SetRemove { key, member } => Change::SetRemove { key, member },
-            Write::IndexAdd {
-                key,
-                member,
-                expires_ms,
-            } => Change::IndexAdd {
-                key,
-                member,
-                expires: *expires_ms,
-            },
-            Write::IndexRemove { key, member } => Change::IndexRemove { key, member },
-        }
-    }
-}
-
 /// A batch as the JS store's `write` receives it: a JSON array of changes.
 fn batch_json(batch: &[Write]) -> String {
-    let changes: Vec<Change<'_>> = batch.iter().map(Change::from).collect();
     // Strings and numbers only: serialising cannot fail.
-    serde_json::to_string(&changes).unwrap_or_default()
+    serde_json::to_string(batch).unwrap_or_default()
 }
 
 /// What `useToken` receives besides the token's key.
@@ -451,6 +384,34 @@ mod tests {
                 ttl_ms: Some(9),
             },
             Write::Del { key: "d".into() },
+            Write::Set {
+                key: "k0".into(),
+                value: "{}".into(),
+                ttl_ms: Some(0),
+            },
+            Write::Set {
+                key: "k".into(),
+                value: "{}".into(),
+                ttl_ms: None,
+            },
+            Write::SetRemove {
+                key: "s".into(),
+                member: "m".into(),
+            },
+            Write::IndexAdd {
+                key: "i".into(),
+                member: "m".into(),
+                expires_ms: Some(5),
+            },
+            Write::IndexAdd {
+                key: "i".into(),
+                member: "n".into(),
+                expires_ms: None,
+            },
+            Write::IndexRemove {
+                key: "i".into(),
+                member: "m".into(),
+            },
         ])
         .await
         .ok();
@@ -476,6 +437,12 @@ mod tests {
             json!([
                 { "op": "setAdd", "key": "s", "member": "m", "px": 9 },
                 { "op": "del", "key": "d" },
+                { "op": "set", "key": "k0", "value": "{}", "px": 1 },
+                { "op": "set", "key": "k", "value": "{}", "px": null },
+                { "op": "setRemove", "key": "s", "member": "m" },
+                { "op": "indexAdd", "key": "i", "member": "m", "expires": 5 },
+                { "op": "indexAdd", "key": "i", "member": "n", "expires": null },
+                { "op": "indexRemove", "key": "i", "member": "m" },
             ])
         );
         let used: Value =

@@ -10,6 +10,7 @@ pub mod memory;
 pub mod redis;
 
 use crate::error::Result;
+use serde::Serialize;
 use std::sync::Arc;
 
 pub use js::{JsStore, JsStoreBridge};
@@ -33,12 +34,16 @@ pub(crate) fn lease_holder(text: &str) -> Option<String> {
     lease.get("holder")?.as_str().map(str::to_owned)
 }
 
-/// One change in a [`Store::write`] batch.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One change in a [`Store::write`] batch. Serialised, it is a change as a
+/// JS store's `write` receives it: `{ op, key, value?, member?, px?,
+/// expires? }` (see `js.rs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
 pub enum Write {
     Set {
         key: String,
         value: String,
+        #[serde(rename = "px", serialize_with = "px")]
         ttl_ms: Option<u64>,
     },
     Del {
@@ -47,6 +52,7 @@ pub enum Write {
     SetAdd {
         key: String,
         member: String,
+        #[serde(rename = "px", serialize_with = "px")]
         ttl_ms: Option<u64>,
     },
     SetRemove {
@@ -60,12 +66,18 @@ pub enum Write {
     IndexAdd {
         key: String,
         member: String,
+        #[serde(rename = "expires")]
         expires_ms: Option<i64>,
     },
     IndexRemove {
         key: String,
         member: String,
     },
+}
+
+/// A time-to-live as a JS store takes it: at least 1 ms.
+fn px<S: serde::Serializer>(ttl_ms: &Option<u64>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    ttl_ms.map(|ms| ms.max(1)).serialize(s)
 }
 
 impl Write {
