@@ -98,13 +98,41 @@ function kinds() {
       ...(await base['redis cluster']()),
       bytes: () => redisBytes(cluster.nodes),
     });
+    // RedisStore's deprecated keyPrefix, folded into the adapter's keys
+    // (Keys): every guarantee holds there too. `rawPrefix`: what starts the
+    // raw keys; index members leave it out, as that store always wrote them.
+    const prefixed = (options, nodes) => async () => {
+      for (const node of nodes()) node.flush();
+      const store = new RedisStore({ ...options, keyPrefix: 'myapp:' });
+      return {
+        store,
+        rawPrefix: 'myapp:',
+        close: async () => store.close(),
+        bytes: () => redisBytes(nodes()),
+      };
+    };
+    out['redis, keyPrefix'] = prefixed({ url: redis?.url }, () => [redis]);
+    out['redis cluster, keyPrefix'] = prefixed(
+      { cluster: cluster?.urls, timeout: 3000 },
+      () => cluster.nodes,
+    );
   }
   return out;
 }
 
 const KINDS = Object.keys(kinds());
 
-const REDIS_KINDS = ['redis', 'ioredis', 'node-redis', 'redis cluster'];
+const REDIS_KINDS = [
+  'redis',
+  'ioredis',
+  'node-redis',
+  'redis cluster',
+  'redis, keyPrefix',
+  'redis cluster, keyPrefix',
+];
+
+/** The redis-server nodes behind a Redis kind. */
+const nodesOf = (kind) => (kind.startsWith('redis cluster') ? cluster.nodes : [redis]);
 
 /**
  * The members of a per-user index as the store holds them, or undefined for
@@ -114,10 +142,10 @@ const REDIS_KINDS = ['redis', 'ioredis', 'node-redis', 'redis cluster'];
 async function indexMembers(kind, h, key) {
   if (kind === 'memory') return undefined;
   if (REDIS_KINDS.includes(kind)) {
-    const nodes = kind === 'redis cluster' ? cluster.nodes : [redis];
+    const raw = (h.rawPrefix ?? '') + key;
     // On a cluster only the node that owns the key's slot answers it.
-    const owner = nodes.find((n) => n.cli('EXISTS', key) === '1');
-    return owner ? lines(owner.cli('ZRANGE', key, '0', '-1')) : [];
+    const owner = nodesOf(kind).find((n) => n.cli('EXISTS', raw) === '1');
+    return owner ? lines(owner.cli('ZRANGE', raw, '0', '-1')) : [];
   }
   const raw = await h.store.get(key);
   return raw == null ? [] : Object.keys(raw);
@@ -357,9 +385,9 @@ for (const kind of KINDS) {
         const old = keys.session(uniq('old-session'));
         if (REDIS_KINDS.includes(kind)) {
           // SADD on the node that owns the slot (the others answer MOVED).
-          const nodes = kind === 'redis cluster' ? cluster.nodes : [redis];
+          const raw = (h.rawPrefix ?? '') + index;
           assert.ok(
-            nodes.some((n) => n.cli('SADD', index, old) === '1'),
+            nodesOf(kind).some((n) => n.cli('SADD', raw, old) === '1'),
             'the legacy set was written',
           );
         } else {
