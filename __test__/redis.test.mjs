@@ -674,6 +674,22 @@ describe('Redis', redisTestOptions(), () => {
     });
   });
 
+  describe('worker threads', () => {
+    test('workers one after another each use a RedisStore and end without close(); the process exits cleanly', async () => {
+      const child = await runChild(
+        { mode: 'workers', url: redis.url, token: 'main-token' },
+        { killAfterMs: 20_000 },
+      );
+      assert.equal(child.signal, null, `the child was killed or crashed (${child.ms} ms)`);
+      assert.equal(child.code, 0, child.stderr);
+      assert.deepEqual(
+        child.output?.result,
+        ['worker-0', 'worker-1', 'worker-2', 'worker-exit', 'main-token'],
+        child.stdout,
+      );
+    });
+  });
+
   // --- 6. JS Redis clients as the store ------------------------------------
 
   // The kinds of helpers/stores.mjs, with what these tests read of Redis.

@@ -9,22 +9,32 @@
 //   mode 'create' — createVerificationToken({ identifier, token, expires (ms) })
 //   mode 'use'    — useVerificationToken({ identifier, token })
 //   mode 'idle'   — create a token, use it once, print, and simply return
+//   mode 'workers' — 'idle' in three worker threads one after another (the
+//                   first loads the package), then one more that exits while
+//                   a call waits for Redis, then 'idle' here: prints the tokens each got back (or how
+//                   its worker ended)
+//   mode 'exit-mid-call' — 'idle', then exit while one more call waits
 //
 // Output: {"result": ..., "expiresIsDate": bool} with dates as {"$date": ms}.
 
-import { ChatBotKitPartnerAdapter, RedisStore } from '../../index.js';
+import { Worker } from 'node:worker_threads';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
-const store = spec.cluster
-  ? new RedisStore({ cluster: spec.cluster, timeout: 2000 })
-  : new RedisStore({ url: spec.url, timeout: 2000 });
-const adapter = ChatBotKitPartnerAdapter({
-  // Verification tokens never reach the Partner API; nothing listens here.
-  secret: 'child-secret',
-  baseUrl: 'http://127.0.0.1:9',
-  store,
-  keyPrefix: spec.keyPrefix,
-});
+
+/** The package is loaded only here: in 'workers' mode, by the workers first. */
+async function makeAdapter() {
+  const { ChatBotKitPartnerAdapter, RedisStore } = await import('../../index.js');
+  const store = spec.cluster
+    ? new RedisStore({ cluster: spec.cluster, timeout: 2000 })
+    : new RedisStore({ url: spec.url, timeout: 2000 });
+  return ChatBotKitPartnerAdapter({
+    // Verification tokens never reach the Partner API; nothing listens here.
+    secret: 'child-secret',
+    baseUrl: 'http://127.0.0.1:9',
+    store,
+    keyPrefix: spec.keyPrefix,
+  });
+}
 
 function print(result) {
   const text = JSON.stringify(
@@ -38,6 +48,7 @@ function print(result) {
 }
 
 const { identifier = 'child@example.com', token = 'child-token' } = spec;
+const adapter = spec.mode === 'workers' ? null : await makeAdapter();
 switch (spec.mode) {
   case 'create':
     print(
@@ -55,6 +66,42 @@ switch (spec.mode) {
     });
     print(await adapter.useVerificationToken({ identifier, token }));
     // No store.close(): the process must still exit by itself.
+    break;
+  }
+  case 'exit-mid-call': {
+    await adapter.createVerificationToken({
+      identifier,
+      token,
+      expires: new Date(Date.now() + 60_000),
+    });
+    print(await adapter.useVerificationToken({ identifier, token }));
+    adapter.useVerificationToken({ identifier, token });
+    process.exit(0);
+    break;
+  }
+  case 'workers': {
+    /** Runs this file in a worker thread; what it printed, or how it ended. */
+    const inWorker = async (workerSpec) => {
+      const worker = new Worker(new URL(import.meta.url), {
+        argv: [JSON.stringify({ ...spec, ...workerSpec })],
+        stdout: true,
+      });
+      let out = '';
+      worker.stdout.on('data', (d) => (out += d));
+      const code = await new Promise((resolve) => worker.once('exit', resolve));
+      return code === 0 ? JSON.parse(out.trim()).result?.token : `worker exited ${code}`;
+    };
+    const tokens = [];
+    for (let i = 0; i < 3; i++) tokens.push(await inWorker({ mode: 'idle', token: `worker-${i}` }));
+    tokens.push(await inWorker({ mode: 'exit-mid-call', token: 'worker-exit' }));
+    const adapter = await makeAdapter();
+    await adapter.createVerificationToken({
+      identifier,
+      token,
+      expires: new Date(Date.now() + 60_000),
+    });
+    tokens.push((await adapter.useVerificationToken({ identifier, token }))?.token);
+    print(tokens);
     break;
   }
   default:
