@@ -15,6 +15,11 @@ export declare class NativeAdapter {
    * store's module holds a lock no longer.
    */
   get storeTimeoutMs(): number
+  /**
+   * Whether calls are driven on the JS thread: an answer that is a call id
+   * means "poll it when the outbox says it was woken" (`lib/kv/drive.js`).
+   */
+  get driven(): boolean
   /** Whether the options set the secret (else every call reports it). */
   get hasSecret(): boolean
   /**

@@ -5,7 +5,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -45,6 +45,12 @@ function assertTtlMatches(pttl, expires, label) {
     `${label}: PTTL ${pttl} ms does not match expires (${expected} ms left)`,
   );
 }
+
+/** redis-cli signed in with `password` (as the server's own `cli` is not). */
+const redisCliAuth = (port, password, ...args) =>
+  execFileSync('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', password, ...args], {
+    encoding: 'utf8',
+  }).trim();
 
 /** Runs redis-child.mjs; resolves with its exit, output and running time. */
 function runChild(spec, { killAfterMs = 15_000 } = {}) {
@@ -651,6 +657,135 @@ describe('Redis', redisTestOptions(), () => {
         );
       } finally {
         store.close();
+        await own.close();
+      }
+    });
+  });
+
+  // --- 4b. the connection on the JS thread (src/store/uv_redis.rs) --------
+  //
+  // An adapter's calls over a RedisStore read and write their own socket on
+  // the JS thread. What that connection must get right on its own: writes
+  // the socket cannot take at once, replies split across reads, replies
+  // matched to calls in order even after a call gave up, and signing in.
+
+  describe('the connection on the JS thread', () => {
+    test('a 16 MB value goes through whole, with small calls before and after it in order', async () => {
+      redis.flush();
+      const store = makeStore({ timeout: 20_000 });
+      try {
+        const adapter = makeAdapter(store);
+        const user = api.addUser({ email: `big-${Date.now()}@example.com` });
+        // Far more than a socket takes at once: written in parts as it drains.
+        const big = {
+          ...oauthAccount(user.id, 'github', 'big'),
+          access_token: 'a'.repeat(16 << 20),
+        };
+        const small = (i) => verificationToken(`small-${i}@example.com`, `t-${i}`);
+        const calls = [];
+        for (let i = 0; i < 20; i++) calls.push(adapter.createVerificationToken(small(i)));
+        calls.push(adapter.linkAccount(big));
+        for (let i = 20; i < 40; i++) calls.push(adapter.createVerificationToken(small(i)));
+        await Promise.all(calls);
+        assert.equal(Number(redis.cli('STRLEN', keys.account('github', 'big'))) > 16 << 20, true);
+        // Read back: a reply far longer than one read, among small ones.
+        const reads = [];
+        for (let i = 0; i < 40; i += 2) {
+          reads.push(
+            adapter.useVerificationToken({ identifier: `small-${i}@example.com`, token: `t-${i}` }),
+          );
+        }
+        const account = adapter.getAccount('big', 'github');
+        for (let i = 1; i < 40; i += 2) {
+          reads.push(
+            adapter.useVerificationToken({ identifier: `small-${i}@example.com`, token: `t-${i}` }),
+          );
+        }
+        const got = await account;
+        assert.equal(got.access_token.length, 16 << 20);
+        assert.ok(got.access_token === big.access_token, 'the value came back changed');
+        const used = await Promise.all(reads);
+        const expected = [
+          ...Array.from({ length: 20 }, (_, k) => 2 * k),
+          ...Array.from({ length: 20 }, (_, k) => 2 * k + 1),
+        ];
+        assert.deepEqual(
+          used.map((v) => v?.token),
+          expected.map((i) => `t-${i}`),
+          'each call got its own reply',
+        );
+      } finally {
+        store.close();
+      }
+    });
+
+    test('calls that gave up at their deadline leave later calls their own replies', async () => {
+      redis.flush();
+      const timeout = 700;
+      const store = makeStore({ timeout });
+      try {
+        const adapter = makeAdapter(store);
+        const use = (token) =>
+          adapter.useVerificationToken({ identifier: 'late@example.com', token });
+        await adapter.createVerificationToken(verificationToken('late@example.com', 'first'));
+        // Another client pauses the other clients for 1 s. The first two
+        // calls time out; Redis runs them when the pause ends, so their
+        // replies arrive after they gave up, just before those of the next
+        // two calls, which were sent after the first two failed.
+        redis.cli('CLIENT', 'PAUSE', '1000', 'ALL');
+        const pausedAt = Date.now();
+        const gaveUp = await Promise.allSettled([
+          use('first'),
+          adapter.createVerificationToken(verificationToken('late@example.com', 'second')),
+        ]);
+        assert.ok(Date.now() - pausedAt < timeout + 400, `the deadline did not hold`);
+        for (const s of gaveUp) assert.equal(s.reason?.code, 'STORE', String(s.reason));
+        const next = Promise.all([
+          adapter.createVerificationToken(verificationToken('late@example.com', 'third')),
+          // Redis created "second" (the late call) before it runs this.
+          use('second'),
+        ]);
+        const [third, second] = await next;
+        assert.ok(
+          Date.now() - pausedAt > 1000,
+          'the pause was over before the calls were answered',
+        );
+        assert.equal(third?.token, 'third');
+        assert.equal(second?.token, 'second', 'a late reply went to a later call');
+        assert.equal(await use('first'), null, 'the call that gave up was still run by Redis');
+        assert.equal((await use('third'))?.token, 'third');
+      } finally {
+        store.close();
+      }
+    });
+
+    test("it signs in with the URL's user and password and uses its database", async () => {
+      const own = await startRedis({ extraArgs: ['--requirepass', 'pa55-secret-word'] });
+      own.cli = (...args) => redisCliAuth(own.port, 'pa55-secret-word', ...args);
+      own.cli('ACL', 'SETUSER', 'app', 'on', '>app-secret-word', '~*', '+@all');
+      const url = (auth, db = '') => `redis://${auth}@127.0.0.1:${own.port}${db}`;
+      const stores = [];
+      const storeFor = (u) => {
+        const store = new RedisStore({ url: u, timeout: 2000 });
+        stores.push(store);
+        return makeAdapter(store);
+      };
+      try {
+        const token = verificationToken('auth@example.com', 'in-db-3');
+        await storeFor(url('app:app-secret-word', '/3')).createVerificationToken(token);
+        assert.equal(
+          own.cli('-n', '3', 'EXISTS', keys.verification('auth@example.com', 'in-db-3')),
+          '1',
+        );
+        assert.equal(own.cli('-n', '0', 'DBSIZE'), '0', 'nothing in database 0');
+        const viaPassword = storeFor(url(':pa55-secret-word', '/3'));
+        assert.equal((await viaPassword.useVerificationToken(token))?.token, 'in-db-3');
+        for (const wrong of [url(':wrong-secret-word'), url('app:wrong-secret-word'), url('')]) {
+          const e = await rejectsWith(storeFor(wrong).createVerificationToken(token), 'STORE');
+          assert.doesNotMatch(e.message, /secret-word/, 'no password in the message');
+        }
+      } finally {
+        for (const store of stores) store.close();
         await own.close();
       }
     });

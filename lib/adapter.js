@@ -108,6 +108,7 @@ function adapterFor(options, directory) {
   picked.directory = directory;
   const storeUnset = options.store instanceof RedisStore ? options.store[kUnset] : undefined;
   const { native, ops } = nativeAdapter(picked, options.store, storeUnset);
+  const driven = native.driven;
   // An unset secret is reported by the native adapter itself, and first.
   const unset = storeUnset && native.hasSecret ? storeUnset : null;
   const adapter = {};
@@ -128,7 +129,7 @@ function adapterFor(options, directory) {
       // step to run (see kv/drive.js).
       const answer = native.call(name, json);
       if (typeof answer === 'string') return unwrap(answer);
-      return unwrap(ops ? await drive(native, ops, answer) : await settled(answer));
+      return unwrap(driven ? await drive(native, ops, answer) : await settled(answer));
     };
     adapter[name] = !debug
       ? call

@@ -22,7 +22,7 @@ pub struct NativeAdapter {
     /// `Err`: the secret is unset, and every call says so.
     inner: Result<Arc<Adapter>, Error>,
     outbox: Arc<Outbox>,
-    /// Over a JS store: the calls in progress, driven on the JS thread.
+    /// When calls are driven on the JS thread: the calls in progress.
     driver: Option<Driver<Outbox>>,
     /// The deadline of one store call (the `timeout` option).
     store_timeout: std::time::Duration,
@@ -50,7 +50,14 @@ fn build_adapter(
         });
     }
     let store = store(&mut config);
-    let driver = matches!(store, Store::Js(_)).then(|| Driver::new(outbox.clone()));
+    // Over a JS store, or a RedisStore with a connection on the JS thread,
+    // calls are polled on the JS thread, where their store operations run.
+    let driven = match &store {
+        Store::Js(_) => true,
+        Store::Redis(redis) => redis.serves_the_js_thread(),
+        Store::Memory(_) => false,
+    };
+    let driver = driven.then(|| Driver::new(outbox.clone()));
     let store_timeout = config.partner.timeout;
     let client = PartnerClient::new(config.partner).map_err(config_error)?;
     let directory = match config.directory {
@@ -109,6 +116,13 @@ impl NativeAdapter {
         u32::try_from(self.store_timeout.as_millis()).unwrap_or(u32::MAX)
     }
 
+    /// Whether calls are driven on the JS thread: an answer that is a call id
+    /// means "poll it when the outbox says it was woken" (`lib/kv/drive.js`).
+    #[napi(getter)]
+    pub fn driven(&self) -> bool {
+        self.driver.is_some()
+    }
+
     /// Whether the options set the secret (else every call reports it).
     #[napi(getter)]
     pub fn has_secret(&self) -> bool {
@@ -119,9 +133,10 @@ impl NativeAdapter {
     /// Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
     /// text at once when the work completes without waiting (a MemoryStore
     /// record, a cached user); else a call id, whose envelope the outbox
-    /// hands to JS when it is ready. Over a JS store, the call is
-    /// driven on the JS thread (`driven.rs`) and may answer a store step.
-    ///
+    /// hands to JS when it is ready. When `driven` (a JS store, or a
+    /// RedisStore with a connection on the JS thread), the call is driven on
+    /// the JS thread (`driven.rs`): over a JS store it may answer a store
+    /// step, and a call id means "poll it when the outbox says it woke".
     #[napi]
     pub fn call(
         &self,

@@ -1,17 +1,20 @@
-//! Part of the napi boundary: adapter calls over a JS store, driven on the
-//! JS thread. A call's future stays here, by call id, and is only ever
-//! polled on the JS thread: when it needs a store operation, the operation
-//! is handed to JS as the call's answer (a [`StoreStep`]); JS runs it
-//! through its `lib/kv/` module and gives the result back with `resume`,
-//! which polls again — so a store operation costs no thread hop at all.
-//! What wakes a call from elsewhere (a Partner API response, a timer such as
-//! a store call's deadline, a lock another call let go) queues a "poll it
+//! Part of the napi boundary: adapter calls driven on the JS thread — over a
+//! JS store, and over a RedisStore with a connection on that thread
+//! (`store/uv_redis.rs`, whose work must be polled there). A call's future
+//! stays here, by call id, and is only ever polled on the JS thread: when it
+//! needs a JS store operation, the operation is handed to JS as the call's
+//! answer (a [`StoreStep`]); JS runs it through its `lib/kv/` module and
+//! gives the result back with `resume`, which polls again — so a store
+//! operation costs no thread hop at all. What wakes a call otherwise (a
+//! Redis reply read on the JS thread, a Partner API response, a timer such
+//! as a store call's deadline, a lock another call let go) queues a "poll it
 //! again" item in the outbox, and JS polls it.
 //!
 //! The bridge the core's `JsStore` calls ([`DrivenBridge`]) finds the call
 //! it runs in through [`CURRENT`], set around each poll.
 
 use crate::store::js::{BridgeFuture, JsStoreBridge, StoreCall};
+use crate::store::uv_redis::on_js_thread;
 use napi::bindgen_prelude::within_runtime_if_available;
 use napi_derive::napi;
 use std::cell::RefCell;
@@ -62,7 +65,7 @@ thread_local! {
 /// Polls `work` as the call that owns `slot`.
 fn poll_as<T>(slot: &Arc<StepSlot>, poll: impl FnOnce() -> T) -> T {
     let previous = CURRENT.with(|c| c.replace(Some(slot.clone())));
-    let result = within_runtime_if_available(poll);
+    let result = within_runtime_if_available(|| on_js_thread(poll));
     CURRENT.with(|c| *c.borrow_mut() = previous);
     result
 }

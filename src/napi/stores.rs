@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::options::parse_redis_options;
 use crate::store::js::StoreOp;
 use crate::store::redis::{RELEASE_LUA, USE_TOKEN_LUA, WRITE_LUA};
+use crate::store::uv_redis::EventLoop;
 use crate::store::{MemoryStore, RedisStore};
 use napi::Env;
 use napi_derive::napi;
@@ -95,7 +96,13 @@ impl NativeRedisStore {
     pub fn new(env: &Env, options_json: String) -> napi::Result<Self> {
         let outbox = outbox_of(env)?;
         let o = parse_redis_options(&options_json).map_err(config_error)?;
-        let store = RedisStore::new(o.target, o.timeout, o.ca.as_deref()).map_err(config_error)?;
+        let mut store =
+            RedisStore::new(o.target, o.timeout, o.ca.as_deref()).map_err(config_error)?;
+        if let Some(event_loop) =
+            EventLoop::of_this_thread(env.get_uv_event_loop()?.cast(), env.raw())
+        {
+            store = store.with_event_loop(event_loop);
+        }
         Ok(Self {
             inner: Arc::new(store),
             key_prefix: o.key_prefix,

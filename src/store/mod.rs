@@ -8,6 +8,7 @@ pub mod js;
 pub mod locks;
 pub mod memory;
 pub mod redis;
+pub mod uv_redis;
 
 use crate::error::Result;
 use serde::Serialize;

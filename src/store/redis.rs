@@ -3,6 +3,7 @@
 //! itself, and every command has a deadline so a down server gives a `STORE`
 //! error instead of a hung sign-in.
 
+use super::uv_redis::{EventLoop, JsThreadRedis, Link};
 use super::{TokenUse, Write};
 use crate::error::{Error, Result};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
@@ -30,6 +31,8 @@ enum Client_ {
 enum Conn {
     Single(ConnectionManager),
     Cluster(ClusterConnection),
+    /// The connection of work polled on the JS thread (`uv_redis.rs`).
+    JsThread(Link),
 }
 
 /// Either connection, as one: commands, pipelines and scripts run on it
@@ -39,6 +42,7 @@ impl ConnectionLike for Conn {
         match self {
             Conn::Single(c) => c.req_packed_command(cmd),
             Conn::Cluster(c) => c.req_packed_command(cmd),
+            Conn::JsThread(c) => c.req_packed_command(cmd),
         }
     }
 
@@ -51,6 +55,7 @@ impl ConnectionLike for Conn {
         match self {
             Conn::Single(c) => c.req_packed_commands(pipe, offset, count),
             Conn::Cluster(c) => c.req_packed_commands(pipe, offset, count),
+            Conn::JsThread(c) => c.req_packed_commands(pipe, offset, count),
         }
     }
 
@@ -58,6 +63,7 @@ impl ConnectionLike for Conn {
         match self {
             Conn::Single(c) => c.get_db(),
             Conn::Cluster(c) => c.get_db(),
+            Conn::JsThread(c) => c.get_db(),
         }
     }
 }
@@ -69,6 +75,8 @@ pub struct RedisStore {
     /// Held while connecting, so that concurrent first calls make one connection.
     connecting: tokio::sync::Mutex<()>,
     timeout: Duration,
+    /// A second connection, on the JS thread, for the work polled there.
+    js_thread: Option<JsThreadRedis>,
 }
 
 /// KEYS: token, failures, outstanding; ARGV: max failures (0: no limit),
@@ -245,7 +253,23 @@ impl RedisStore {
             conn: Mutex::new(None),
             connecting: tokio::sync::Mutex::new(()),
             timeout,
+            js_thread: None,
         })
+    }
+
+    /// Gives the work polled on `event_loop`'s JS thread a connection of its
+    /// own there, where the target allows (one server, plain TCP).
+    pub fn with_event_loop(mut self, event_loop: EventLoop) -> Self {
+        if let Client_::Single(client) = &self.client {
+            self.js_thread = JsThreadRedis::new(event_loop, client.get_connection_info());
+        }
+        self
+    }
+
+    /// Whether work polled on the JS thread has its own connection there, so
+    /// an adapter's calls should be polled there (`napi/driven.rs`).
+    pub fn serves_the_js_thread(&self) -> bool {
+        self.js_thread.is_some()
     }
 
     fn current(&self) -> Option<Conn> {
@@ -253,6 +277,16 @@ impl RedisStore {
     }
 
     async fn conn(&self) -> Result<Conn> {
+        if let Some(js_thread) = self.js_thread.as_ref().filter(|j| j.is_usable_here()) {
+            if let Some(link) = js_thread.ready() {
+                return Ok(Conn::JsThread(link));
+            }
+            return tokio::time::timeout(self.timeout, js_thread.connect(self.timeout))
+                .await
+                .map_err(|_| Error::store("redis did not accept a connection in time"))?
+                .map(Conn::JsThread)
+                .map_err(|e| store_err("connect", e));
+        }
         if let Some(conn) = self.current() {
             return Ok(conn);
         }
@@ -505,6 +539,9 @@ impl RedisStore {
     /// Drops the shared connection; the next call opens a new one.
     pub fn close(&self) {
         *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        if let Some(js_thread) = &self.js_thread {
+            js_thread.close();
+        }
     }
 }
 
