@@ -27,8 +27,10 @@ export declare class NativeAdapter {
    * Gives `{"ok": value}` or `{"error": {code, message, ...}}` as JSON
    * text at once when the work completes without waiting (a MemoryStore
    * record, a cached user); else a call id, whose envelope the outbox
-   * hands to JS when it is ready. Over a JS store, the call is
-   * driven on the JS thread (`driven.rs`) and may answer a store step.
+   * hands to JS when it is ready. When `driven` (a JS store, or a
+   * RedisStore with a connection on the JS thread), the call is driven on
+   * the JS thread (`driven.rs`): over a JS store it may answer a store
+   * step, and a call id means "poll it when the outbox says it woke".
    */
   call(method: AdapterMethod, argsJson: string): Answer
   /**
