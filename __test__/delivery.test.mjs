@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { ChatBotKitPartnerAdapter, MemoryStore } from '../index.mjs';
+import { ChatBotKitPartnerAdapter, MemoryStore, RedisStore } from '../index.mjs';
 import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 import { burst, runScript } from './helpers/process.mjs';
+import { redisTestOptions, startRedis } from './helpers/redis.mjs';
+import { verificationToken } from './helpers/records.mjs';
 
 const INDEX = fileURLToPath(new URL('../index.mjs', import.meta.url));
 const PARTNER_CHILD = fileURLToPath(new URL('./fixtures/partner-child.mjs', import.meta.url));
@@ -156,6 +158,42 @@ describe('results of calls that wait', () => {
       );
     } finally {
       api.setLatency(0);
+    }
+  });
+});
+
+// A RedisStore's replies are read on the JS thread (src/store/uv_redis.rs) and
+// handed to JS in the same libuv callback, not through the threadsafe
+// function: the same batching must hold there.
+describe('results read from Redis on the JS thread', redisTestOptions(), () => {
+  let redis;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(() => redis?.close());
+
+  test('a burst of 300 replies: each caller gets its own, a few per event-loop turn', async () => {
+    const store = new RedisStore({ url: redis.url, timeout: 5000 });
+    try {
+      const redisAdapter = ChatBotKitPartnerAdapter({
+        secret: api.secret,
+        baseUrl: api.url,
+        store,
+      });
+      const vt = (i) => verificationToken(`burst-${i}@example.com`, `t-${i}`);
+      await redisAdapter.createVerificationToken(vt('first')); // the connection, made
+      // All 300 replies are in the socket when the loop next turns: one read.
+      const { answers, perTurn } = await burst(
+        300,
+        (i) => redisAdapter.createVerificationToken(vt(i)),
+        600,
+      );
+      answers.forEach((answer, i) => assert.equal(answer?.token, `t-${i}`));
+      const most = Math.max(...perTurn);
+      assert.ok(most <= 48, `${most} results in one turn (${perTurn})`);
+      assert.ok(perTurn.length >= 300 / 48, `only ${perTurn.length} turns for 300 results`);
+    } finally {
+      store.close();
     }
   });
 });

@@ -14,14 +14,21 @@
 //! a time (`take(max)`), yielding to the event loop between batches, so
 //! timers and other I/O get their turn in a burst.
 //!
+//! Results read on the JS thread itself (a RedisStore's replies,
+//! `store/uv_redis.rs`) are handed over in the same libuv callback
+//! (`settle_in_place`): `onReady()` is called there, through the same queue
+//! and the same batching, without waking the loop again.
+//!
 //! The JS half is lib/outbox.js, which registers itself once per environment
 //! (the main thread, each worker thread) with `registerOutbox`; the classes
 //! that settle through the outbox find it there when they are made.
 
-use napi::bindgen_prelude::{spawn, within_runtime_if_available, Either};
+use napi::bindgen_prelude::{spawn, within_runtime_if_available, Either, Function, FunctionRef};
+use napi::check_status;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -128,6 +135,28 @@ impl Item for Completion {
 pub struct Outbox {
     queue: Mutex<Queue<Completion>>,
     on_ready: ReadyFn,
+    /// `onReady()` called on the JS thread itself, from a libuv callback.
+    in_place: InPlace,
+}
+
+/// What calling `onReady()` from a libuv callback on the JS thread takes.
+struct InPlace {
+    on_ready: FunctionRef<(), ()>,
+    env: napi::sys::napi_env,
+    /// The async context its calls run in, as a threadsafe function's do.
+    context: napi::sys::napi_async_context,
+    thread: std::thread::ThreadId,
+}
+
+// SAFETY: `env` and `context` are only used on `thread` (`call_on_ready`).
+unsafe impl Send for InPlace {}
+unsafe impl Sync for InPlace {}
+
+thread_local! {
+    /// While an outbox settles in place (`Outbox::settle_in_place`): which,
+    /// and whether anything was delivered to it.
+    static SETTLING_IN_PLACE: Cell<(*const Outbox, bool)> =
+        const { Cell::new((std::ptr::null(), false)) };
 }
 
 impl Outbox {
@@ -189,16 +218,100 @@ impl Outbox {
         }
     }
 
+    /// Runs `settle`, a libuv callback's settling of the results it read
+    /// (on the JS thread, not inside JS), and hands what it delivered to JS
+    /// at once: `onReady()` is called here rather than signalled for a later
+    /// turn of the event loop, which saves a wake-up of the loop per result.
+    pub(crate) fn settle_in_place(&self, settle: &mut dyn FnMut()) {
+        let outer = SETTLING_IN_PLACE.replace((self as *const Outbox, false));
+        settle();
+        let (_, delivered) = SETTLING_IN_PLACE.replace(outer);
+        if delivered && !self.call_on_ready() {
+            self.signal();
+        }
+    }
+
+    /// Calls `onReady()` on this thread, as a threadsafe function would:
+    /// in a handle scope and a callback scope (so the microtasks it queues
+    /// run when it returns), with the global object as `this`. `false` if it
+    /// could not be called or threw.
+    fn call_on_ready(&self) -> bool {
+        let InPlace {
+            on_ready,
+            env,
+            context,
+            thread,
+        } = &self.in_place;
+        if std::thread::current().id() != *thread {
+            return false;
+        }
+        let env = *env;
+        // SAFETY: on the environment's JS thread, in a libuv callback (no
+        // JS on the stack); every value lives in the handle scope opened here.
+        unsafe {
+            use napi::sys::*;
+            let mut scope = std::ptr::null_mut();
+            if napi_open_handle_scope(env, &mut scope) != Status::napi_ok {
+                return false;
+            }
+            let mut recv = std::ptr::null_mut();
+            let called = match on_ready.borrow_back(&Env::from_raw(env)) {
+                Ok(function) if napi_get_global(env, &mut recv) == Status::napi_ok => {
+                    let function = napi::JsValue::raw(&function);
+                    let mut result = std::ptr::null_mut();
+                    match napi_make_callback(
+                        env,
+                        *context,
+                        recv,
+                        function,
+                        0,
+                        std::ptr::null(),
+                        &mut result,
+                    ) {
+                        Status::napi_ok => true,
+                        Status::napi_pending_exception => {
+                            // Thrown by onReady: reported as any uncaught
+                            // exception, and JS is signalled to look again.
+                            let mut error = std::ptr::null_mut();
+                            napi_get_and_clear_last_exception(env, &mut error);
+                            napi_fatal_exception(env, error);
+                            false
+                        }
+                        _ => false,
+                    }
+                }
+                _ => false,
+            };
+            napi_close_handle_scope(env, scope);
+            called
+        }
+    }
+
     /// Queues a finished call; from any thread.
     fn deliver(&self, completion: Completion) {
         let signal = self.queue().push(completion);
         if signal {
-            // Closing (the environment is being torn down) is not an error
-            // anyone could act on: the results have nobody left to read them.
-            let _ = self
-                .on_ready
-                .call((), ThreadsafeFunctionCallMode::NonBlocking);
+            let settling_here = SETTLING_IN_PLACE.with(|cell| {
+                let (outbox, _) = cell.get();
+                let here = std::ptr::eq(outbox, self);
+                if here {
+                    cell.set((outbox, true));
+                }
+                here
+            });
+            if !settling_here {
+                self.signal();
+            }
         }
+    }
+
+    /// Tells JS, through the threadsafe function, that results are waiting.
+    fn signal(&self) {
+        // Closing (the environment is being torn down) is not an error
+        // anyone could act on: the results have nobody left to read them.
+        let _ = self
+            .on_ready
+            .call((), ThreadsafeFunctionCallMode::NonBlocking);
     }
 
     fn take(&self, env: &Env, max: usize) -> Vec<Completion> {
@@ -250,11 +363,37 @@ impl super::driven::Announce for Outbox {
 #[napi]
 pub fn register_outbox(
     env: &Env,
-    #[napi(ts_arg_type = "() => void")] on_ready: ReadyFn,
+    #[napi(ts_arg_type = "() => void")] on_ready: Function<(), ()>,
 ) -> napi::Result<NativeOutbox> {
+    let mut context = std::ptr::null_mut();
+    // SAFETY: a napi method, on the JS thread; the resource and the name
+    // live in this call's handle scope.
+    unsafe {
+        use napi::sys::*;
+        let (mut resource, mut name) = (std::ptr::null_mut(), std::ptr::null_mut());
+        let label = c"nextauth-chatbotkit";
+        check_status!(napi_create_object(env.raw(), &mut resource))?;
+        check_status!(napi_create_string_utf8(
+            env.raw(),
+            label.as_ptr(),
+            label.count_bytes() as isize,
+            &mut name
+        ))?;
+        check_status!(napi_async_init(env.raw(), resource, name, &mut context))?;
+    }
     let outbox = Arc::new(Outbox {
         queue: Mutex::new(Queue::new()),
-        on_ready,
+        on_ready: on_ready
+            .build_threadsafe_function()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build()?,
+        in_place: InPlace {
+            on_ready: on_ready.create_ref()?,
+            env: env.raw(),
+            context,
+            thread: std::thread::current().id(),
+        },
     });
     match env.get_instance_data::<Arc<Outbox>>()? {
         Some(slot) => *slot = outbox.clone(),

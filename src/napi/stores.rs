@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::options::parse_redis_options;
 use crate::store::js::StoreOp;
 use crate::store::redis::{RELEASE_LUA, USE_TOKEN_LUA, WRITE_LUA};
-use crate::store::uv_redis::EventLoop;
+use crate::store::uv_redis::{EventLoop, Settling};
 use crate::store::{MemoryStore, RedisStore};
 use napi::Env;
 use napi_derive::napi;
@@ -101,7 +101,10 @@ impl NativeRedisStore {
         if let Some(event_loop) =
             EventLoop::of_this_thread(env.get_uv_event_loop()?.cast(), env.raw())
         {
-            store = store.with_event_loop(event_loop);
+            // Replies read on the JS thread reach JS in the same callback.
+            let in_place = outbox.clone();
+            let settling: Settling = Arc::new(move |settle| in_place.settle_in_place(settle));
+            store = store.with_event_loop(event_loop.settling_with(settling));
         }
         Ok(Self {
             inner: Arc::new(store),

@@ -112,15 +112,21 @@ mod uv {
     }
 }
 
+/// How the replies of one read are settled: given the settling, it runs it
+/// and hands what it woke to JS there and then (the outbox's
+/// `settle_in_place`), rather than on a later turn of the loop.
+pub type Settling = Arc<dyn Fn(&mut dyn FnMut()) + Send + Sync>;
+
 /// The event loop of one JS thread (`napi_get_uv_event_loop`), and its
 /// JS environment, which is told to wait for a connection's close when it
 /// is torn down (a worker thread ending): libuv would not close a loop with
 /// the connection's handle still open.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct EventLoop {
     raw: *mut c_void,
     env: napi::sys::napi_env,
     thread: ThreadId,
+    settling: Option<Settling>,
 }
 
 // SAFETY: the pointers are only handed to libuv and Node-API on `thread`,
@@ -136,7 +142,16 @@ impl EventLoop {
             raw,
             env,
             thread: std::thread::current().id(),
+            settling: None,
         })
+    }
+
+    /// Replies are settled through `settling`.
+    pub fn settling_with(self, settling: Settling) -> Self {
+        Self {
+            settling: Some(settling),
+            ..self
+        }
     }
 
     /// Whether the caller is work polled on this loop's thread.
@@ -203,7 +218,7 @@ impl JsThreadRedis {
         if !self.event_loop.is_here() {
             return Err(io::Error::other("a JS-thread connection was made off its thread").into());
         }
-        let link = Link::watch(stream, self.event_loop, self.redis.db)?;
+        let link = Link::watch(stream, &self.event_loop, self.redis.db)?;
         *self.current() = Some(link.clone());
         Ok(link)
     }
@@ -339,6 +354,7 @@ struct LinkState {
     writable_watched: bool,
     broken: Option<io::ErrorKind>,
     db: i64,
+    settling: Option<Settling>,
 }
 
 // SAFETY: `handle` is only handed to libuv on the loop's thread: by the
@@ -362,7 +378,7 @@ impl Link {
     }
 
     /// Starts watching `stream` on `event_loop` (its thread only).
-    fn watch(stream: TcpStream, event_loop: EventLoop, db: i64) -> RedisResult<Self> {
+    fn watch(stream: TcpStream, event_loop: &EventLoop, db: i64) -> RedisResult<Self> {
         let api = uv::api().ok_or_else(|| io::Error::other("libuv is not available"))?;
         let link = Link(Arc::new(Mutex::new(LinkState {
             stream,
@@ -375,6 +391,7 @@ impl Link {
             writable_watched: false,
             broken: None,
             db,
+            settling: event_loop.settling.clone(),
         })));
         let mut state = link.state();
         // SAFETY: on the loop's thread (the caller checked). The handle is
@@ -625,8 +642,15 @@ unsafe extern "C" fn on_ready(handle: *mut c_void, status: c_int, events: c_int)
         if let Err(e) = outcome {
             answers.extend(state.fail(e.kind()));
         }
+        let settling = state.settling.clone();
         drop(state);
-        settle(answers);
+        match settling {
+            Some(settling) if !answers.is_empty() => {
+                let mut answers = Some(answers);
+                settling(&mut || settle(answers.take().unwrap_or_default()));
+            }
+            _ => settle(answers),
+        }
     });
 }
 
@@ -832,6 +856,7 @@ mod tests {
             raw: std::ptr::null_mut(),
             env: std::ptr::null_mut(),
             thread: std::thread::current().id(),
+            settling: None,
         };
         assert!(!here.is_here(), "not inside on_js_thread");
         assert!(on_js_thread(|| here.is_here()));
