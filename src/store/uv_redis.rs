@@ -352,6 +352,9 @@ struct LinkState {
     /// environment ends first; removed once the handle is closed.
     teardown_hook: napi::sys::napi_async_cleanup_hook_handle,
     writable_watched: bool,
+    /// While replies are settled in place: what JS sends meanwhile waits in
+    /// `unsent`, to leave in one write when it is done.
+    holding_writes: bool,
     broken: Option<io::ErrorKind>,
     db: i64,
     settling: Option<Settling>,
@@ -389,6 +392,7 @@ impl Link {
             handle: std::ptr::null_mut(),
             teardown_hook: std::ptr::null_mut(),
             writable_watched: false,
+            holding_writes: false,
             broken: None,
             db,
             settling: event_loop.settling.clone(),
@@ -501,6 +505,10 @@ fn raw_socket(_: &TcpStream) -> c_int {
 
 impl LinkState {
     fn write(&mut self, packed: &[u8]) -> io::Result<()> {
+        if self.holding_writes {
+            self.unsent.extend_from_slice(packed);
+            return Ok(());
+        }
         if self.unsent.is_empty() {
             let written = match (&self.stream).write(packed) {
                 Ok(n) => n,
@@ -523,12 +531,12 @@ impl LinkState {
             match (&self.stream).write(&self.unsent) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => drop(self.unsent.drain(..n)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
-        self.watch_writable(false)
+        self.watch_writable(!self.unsent.is_empty())
     }
 
     fn watch_writable(&mut self, writable: bool) -> io::Result<()> {
@@ -642,15 +650,24 @@ unsafe extern "C" fn on_ready(handle: *mut c_void, status: c_int, events: c_int)
         if let Err(e) = outcome {
             answers.extend(state.fail(e.kind()));
         }
-        let settling = state.settling.clone();
+        let Some(settling) = state.settling.clone().filter(|_| !answers.is_empty()) else {
+            drop(state);
+            return settle(answers);
+        };
+        // The calls these replies complete run on in JS right here, and
+        // send their next commands: those leave together, in one write.
+        state.holding_writes = true;
         drop(state);
-        match settling {
-            Some(settling) if !answers.is_empty() => {
-                let mut answers = Some(answers);
-                settling(&mut || settle(answers.take().unwrap_or_default()));
-            }
-            _ => settle(answers),
-        }
+        let mut answers = Some(answers);
+        settling(&mut || settle(answers.take().unwrap_or_default()));
+        let mut state = link.lock().unwrap_or_else(|e| e.into_inner());
+        state.holding_writes = false;
+        let failed = match state.flush() {
+            Ok(()) => Vec::new(),
+            Err(e) => state.fail(e.kind()),
+        };
+        drop(state);
+        settle(failed);
     });
 }
 
