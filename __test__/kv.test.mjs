@@ -143,6 +143,48 @@ describe('one client call per core store operation', redisTestOptions(), () => {
     return counts;
   }
 
+  test('ioredis: the commands of one turn leave in writes of at most 8, not one write or one each', async () => {
+    const { client, reset, close } = await clients.ioredis();
+    try {
+      await reset();
+      await client.ping(); // connected: its stream is the one written to
+      const adapter = ChatBotKitPartnerAdapter({
+        secret: api.secret,
+        baseUrl: api.url,
+        store: client,
+      });
+      const expires = new Date(Date.now() + 60_000);
+      const vt = (i) => ({ identifier: `w${i}@example.com`, token: `t${i}`, expires });
+      await adapter.createVerificationToken(vt('first')); // the script, loaded
+      const writes = [];
+      const stream = client.stream;
+      const writev = stream._writev.bind(stream);
+      stream._writev = (chunks, callback) => {
+        writes.push(chunks.length);
+        writev(chunks, callback);
+      };
+      const write = stream._write.bind(stream);
+      stream._write = (chunk, encoding, callback) => {
+        writes.push(1);
+        write(chunk, encoding, callback);
+      };
+      // 40 calls started in one turn: 40 commands (one EVALSHA each).
+      const made = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => adapter.createVerificationToken(vt(i))),
+      );
+      made.forEach((token, i) => assert.equal(token.token, `t${i}`));
+      const commands = writes.reduce((a, b) => a + b, 0);
+      assert.ok(commands >= 40, `${commands} commands written (${writes})`);
+      assert.ok(
+        writes.length >= 5,
+        `${writes.length} writes for 40 commands: one batch (${writes})`,
+      );
+      assert.ok(writes.length <= 20, `${writes.length} writes for 40 commands (${writes})`);
+    } finally {
+      await close();
+    }
+  });
+
   for (const [kind, make] of Object.entries(clients)) {
     test(`${kind}: each adapter operation makes one client call per store operation`, async () => {
       const { client, reset, close } = await make();

@@ -14,28 +14,48 @@ function isIoRedis(client) {
 }
 
 /**
+ * At most this many commands leave in one socket write. Unbounded, every
+ * call in flight fell into one batch: the whole batch went to Redis, then
+ * all its replies came back and were handled, then the next batch went,
+ * with Redis and this thread never working at once. Quick runs, token pairs
+ * at c16: 9–12 k pairs/s unbounded, 16–21 k with 8 (bench/notes.md).
+ */
+const MAX_COMMANDS_PER_WRITE = 8;
+
+/**
  * `coalesce()` before a client call: the commands sent until the microtasks
- * of this turn have run go out in one socket write instead of one each
- * (the stream is corked until the next tick, as ioredis's own
- * auto-pipelining waits for it). At high concurrency the replies of many
- * calls arrive together and each call's next command follows at once: a
- * write per command was the largest cost of a call over this store. Only a
- * connected single-server client is corked (a Cluster has no one stream;
- * an offline client queues commands itself).
+ * of this turn have run go out in writes of up to MAX_COMMANDS_PER_WRITE
+ * instead of one each (the stream is corked until the next tick, as
+ * ioredis's own auto-pipelining waits for it). At high concurrency the
+ * replies of many calls arrive together and each call's next command
+ * follows at once: a write per command was the largest cost of a call over
+ * this store. Only a connected single-server client is corked (a Cluster
+ * has no one stream; an offline client queues commands itself).
  */
 function writeCoalescer(client) {
   let corked = null;
+  let held = 0;
   const uncork = () => {
     const stream = corked;
     corked = null;
     stream.uncork();
   };
   return () => {
-    if (corked !== null || client.status !== 'ready') return;
+    if (corked !== null) {
+      if (++held === MAX_COMMANDS_PER_WRITE) {
+        // This batch leaves now; the command about to be sent starts the next.
+        corked.uncork();
+        corked.cork();
+        held = 0;
+      }
+      return;
+    }
+    if (client.status !== 'ready') return;
     const stream = client.stream;
     if (!stream || !stream.writable) return;
     stream.cork();
     corked = stream;
+    held = 0;
     process.nextTick(uncork);
   };
 }
