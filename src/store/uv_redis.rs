@@ -293,6 +293,26 @@ struct Waiting {
     answer: oneshot::Sender<RedisResult<Value>>,
 }
 
+impl Waiting {
+    /// A command or pipeline to wait for, and where its answer will arrive.
+    fn new(
+        skip: usize,
+        count: Option<usize>,
+        transaction: bool,
+    ) -> (Self, oneshot::Receiver<RedisResult<Value>>) {
+        let (answer, answered) = oneshot::channel();
+        let waiting = Self {
+            skip,
+            count,
+            transaction,
+            replies: Vec::new(),
+            first_error: None,
+            answer,
+        };
+        (waiting, answered)
+    }
+}
+
 type Answered = (oneshot::Sender<RedisResult<Value>>, RedisResult<Value>);
 
 /// What is sent and waited for on one socket; its order is Redis's order.
@@ -441,20 +461,13 @@ impl Link {
         count: Option<usize>,
         transaction: bool,
     ) -> RedisFuture<'static, Value> {
-        let (answer, answered) = oneshot::channel();
+        let (waiting, answered) = Waiting::new(skip, count, transaction);
         let failed = {
             let mut state = self.state();
             match state.broken {
                 Some(why) => Some(Err(io::Error::from(why).into())),
                 None => {
-                    state.replies.waiting.push_back(Waiting {
-                        skip,
-                        count,
-                        transaction,
-                        replies: Vec::new(),
-                        first_error: None,
-                        answer,
-                    });
+                    state.replies.waiting.push_back(waiting);
                     if let Err(e) = state.write(packed) {
                         let answers = state.fail(e.kind());
                         drop(state);
@@ -609,8 +622,7 @@ impl Read for Chunk<'_> {
         if self.0.is_empty() {
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        let n = self.0.read(into)?;
-        Ok(n)
+        self.0.read(into)
     }
 }
 
@@ -744,23 +756,6 @@ impl ConnectionLike for Link {
 mod tests {
     use super::*;
 
-    fn waiting(
-        skip: usize,
-        count: Option<usize>,
-        transaction: bool,
-    ) -> (Waiting, oneshot::Receiver<RedisResult<Value>>) {
-        let (answer, answered) = oneshot::channel();
-        let w = Waiting {
-            skip,
-            count,
-            transaction,
-            replies: Vec::new(),
-            first_error: None,
-            answer,
-        };
-        (w, answered)
-    }
-
     fn server_error(wire: &str) -> Value {
         match redis::parse_redis_value(wire.as_bytes()) {
             Ok(error @ Value::ServerError(_)) => error,
@@ -777,8 +772,8 @@ mod tests {
     #[test]
     fn replies_go_to_commands_in_the_order_sent() {
         let mut replies = Replies::default();
-        let (a, _ra) = waiting(0, None, false);
-        let (b, _rb) = waiting(0, None, false);
+        let (a, _ra) = Waiting::new(0, None, false);
+        let (b, _rb) = Waiting::new(0, None, false);
         replies.waiting.extend([a, b]);
         assert_eq!(
             answer(replies.take(Value::Int(1))).ok(),
@@ -799,7 +794,7 @@ mod tests {
     #[test]
     fn a_transaction_skips_its_queued_replies_and_keeps_the_first_error() {
         let mut replies = Replies::default();
-        let (t, _rt) = waiting(3, Some(1), true);
+        let (t, _rt) = Waiting::new(3, Some(1), true);
         replies.waiting.push_back(t);
         assert!(replies.take(Value::Okay).is_none());
         assert!(replies.take(Value::SimpleString("QUEUED".into())).is_none());
@@ -810,7 +805,7 @@ mod tests {
             Some(Value::Array(vec![exec]))
         );
 
-        let (t, _rt) = waiting(2, Some(1), true);
+        let (t, _rt) = Waiting::new(2, Some(1), true);
         replies.waiting.push_back(t);
         assert!(replies.take(Value::Okay).is_none());
         let wrong = server_error("-WRONGTYPE wrong kind\r\n");
@@ -828,8 +823,8 @@ mod tests {
     #[test]
     fn a_broken_connection_answers_every_waiting_call() {
         let mut replies = Replies::default();
-        let (a, _ra) = waiting(0, None, false);
-        let (b, _rb) = waiting(1, Some(2), true);
+        let (a, _ra) = Waiting::new(0, None, false);
+        let (b, _rb) = Waiting::new(1, Some(2), true);
         replies.waiting.extend([a, b]);
         let answers = replies.fail_all(io::ErrorKind::UnexpectedEof);
         assert_eq!(answers.len(), 2);
