@@ -5,41 +5,26 @@
 // adapter's), and the per-user indexes and outstanding-code sets name their
 // records without the store's part, as that store wrote them.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { RedisStore } from '../index.js';
 import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
-import { redisTestOptions, startRedis, startRedisCluster } from './helpers/redis.mjs';
+import { lines, redisTestOptions, useRedisAndCluster } from './helpers/redis.mjs';
 import { WITH_REDIS, runnableKinds, storeKinds } from './helpers/stores.mjs';
 import { keys } from './helpers/keys.mjs';
 import { authenticator, inMs, oauthAccount, verificationToken } from './helpers/records.mjs';
 
 const api = useFakeApi();
-let redis = null;
-let cluster = null;
-
-before(async () => {
-  if (WITH_REDIS) {
-    redis = await startRedis();
-    cluster = await startRedisCluster();
-  }
-});
-
-after(async () => {
-  await redis?.close();
-  await cluster?.close();
-});
-
-const lines = (text) => (text === '' ? [] : text.split('\n'));
+const servers = useRedisAndCluster(WITH_REDIS);
 
 /** Every key on these redis-server nodes. */
 const keysOn = (nodes) => nodes.flatMap((n) => lines(n.cli('KEYS', '*'))).sort();
 
 /** Every key a kind holds, where it can be listed. */
 function listKeys(kindName, h) {
-  if (kindName === 'redis cluster') return keysOn(cluster.nodes);
-  if (['redis', 'ioredis', 'node-redis'].includes(kindName)) return keysOn([redis]);
+  if (kindName === 'redis cluster') return keysOn(servers.cluster.nodes);
+  if (['redis', 'ioredis', 'node-redis'].includes(kindName)) return keysOn([servers.redis]);
   if (h.store.map instanceof Map) return [...h.store.map.keys()].sort();
   return null; // a MemoryStore does not list its keys
 }
@@ -49,7 +34,7 @@ describe("the adapter's keyPrefix prefixes every key, on every store kind", () =
   if (WITH_REDIS) kindNames.push('redis cluster');
   for (const kindName of kindNames) {
     test(kindName, async () => {
-      const h = await storeKinds(redis, cluster)[kindName]();
+      const h = await storeKinds(servers.redis, servers.cluster)[kindName]();
       try {
         const user = api.addUser({ email: `prefix-${kindName.replace(/ /g, '-')}@example.com` });
         const adapter = partnerAdapter(api, {
@@ -170,12 +155,12 @@ for (const target of ['one server', 'a Redis Cluster']) {
     () => {
       test('are read, used, indexed and deleted as before', async () => {
         const onCluster = target === 'a Redis Cluster';
-        const nodes = onCluster ? cluster.nodes : [redis];
+        const nodes = onCluster ? servers.cluster.nodes : [servers.redis];
         for (const n of nodes) n.flush();
         // -c: redis-cli follows the cluster's redirections.
         const cli = (...args) => nodes[0].cli('-c', ...args);
         const store = new RedisStore({
-          ...(onCluster ? { cluster: cluster.urls } : { url: redis.url }),
+          ...(onCluster ? { cluster: servers.cluster.urls } : { url: servers.redis.url }),
           keyPrefix: OLD,
           timeout: 3000,
         });

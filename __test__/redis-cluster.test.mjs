@@ -10,13 +10,11 @@ import { fileURLToPath } from 'node:url';
 
 import { RedisStore } from '../index.js';
 import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
-import { redisTestOptions, startRedisCluster } from './helpers/redis.mjs';
+import { lines, redisTestOptions, startRedisCluster } from './helpers/redis.mjs';
 import { keys } from './helpers/keys.mjs';
 import { authenticator, inMs, oauthAccount } from './helpers/records.mjs';
 
 const CHILD = fileURLToPath(new URL('./helpers/redis-child.mjs', import.meta.url));
-
-const lines = (text) => (text === '' ? [] : text.split('\n'));
 
 describe('Redis Cluster', redisTestOptions(), () => {
   let cluster;

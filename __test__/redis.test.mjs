@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { AdapterError, RedisStore } from '../index.js';
 import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
-import { redisTestOptions, startRedis } from './helpers/redis.mjs';
+import { lines, redisTestOptions, startRedis } from './helpers/redis.mjs';
 import { storeKinds } from './helpers/stores.mjs';
 import { keys } from './helpers/keys.mjs';
 import { authenticator, inMs, oauthAccount, verificationToken } from './helpers/records.mjs';
@@ -21,8 +21,6 @@ const CHILD = fileURLToPath(new URL('./helpers/redis-child.mjs', import.meta.url
 
 // --- the documented key layout (README), to find records in Redis --------
 
-/** redis-cli prints one item a line; an empty reply is an empty list. */
-const lines = (text) => (text === '' ? [] : text.split('\n'));
 const sorted = (list) => [...list].sort();
 
 // --- small helpers -------------------------------------------------------

@@ -12,7 +12,7 @@ import { ChatBotKitPartnerAdapter, RedisStore } from '../index.js';
 import { startFakePartnerApi } from '../testing/index.mjs';
 import { partnerAdapter, useFakeApi } from './helpers/api.mjs';
 import { MapStore, WITH_REDIS, storeKinds } from './helpers/stores.mjs';
-import { startRedis, startRedisCluster } from './helpers/redis.mjs';
+import { lines, useRedisAndCluster } from './helpers/redis.mjs';
 import { keys } from './helpers/keys.mjs';
 import { rejectsWith } from './helpers/assert.mjs';
 import { inMs, oauthAccount, verificationToken } from './helpers/records.mjs';
@@ -21,22 +21,7 @@ if (!WITH_REDIS)
   test('redis-backed store kinds', { skip: 'redis-server is not installed' }, () => {});
 
 const api = useFakeApi({}, { reset: true });
-let redis = null;
-let cluster = null;
-
-before(async () => {
-  if (WITH_REDIS) {
-    redis = await startRedis();
-    cluster = await startRedisCluster();
-  }
-});
-
-after(async () => {
-  await redis?.close();
-  await cluster?.close();
-});
-
-const lines = (text) => (text === '' ? [] : text.split('\n'));
+const servers = useRedisAndCluster(WITH_REDIS);
 let serial = 0;
 const uniq = (prefix) => `${prefix}-${process.pid}-${++serial}`;
 
@@ -71,7 +56,7 @@ const entryBytes = (entries) =>
  * MemoryStore, which shows no keys, 64 bytes per entry: a lower bound).
  */
 function kinds() {
-  const base = storeKinds(redis, cluster);
+  const base = storeKinds(servers.redis, servers.cluster);
   const out = {
     memory: async () => {
       const h = await base.memory();
@@ -92,11 +77,14 @@ function kinds() {
   };
   if (WITH_REDIS) {
     for (const name of ['redis', 'ioredis', 'node-redis']) {
-      out[name] = async () => ({ ...(await base[name]()), bytes: () => redisBytes([redis]) });
+      out[name] = async () => ({
+        ...(await base[name]()),
+        bytes: () => redisBytes([servers.redis]),
+      });
     }
     out['redis cluster'] = async () => ({
       ...(await base['redis cluster']()),
-      bytes: () => redisBytes(cluster.nodes),
+      bytes: () => redisBytes(servers.cluster.nodes),
     });
     // RedisStore's deprecated keyPrefix, folded into the adapter's keys
     // (Keys): every guarantee holds there too. `rawPrefix`: what starts the
@@ -111,10 +99,10 @@ function kinds() {
         bytes: () => redisBytes(nodes()),
       };
     };
-    out['redis, keyPrefix'] = prefixed({ url: redis?.url }, () => [redis]);
+    out['redis, keyPrefix'] = prefixed({ url: servers.redis?.url }, () => [servers.redis]);
     out['redis cluster, keyPrefix'] = prefixed(
-      { cluster: cluster?.urls, timeout: 3000 },
-      () => cluster.nodes,
+      { cluster: servers.cluster?.urls, timeout: 3000 },
+      () => servers.cluster.nodes,
     );
   }
   return out;
@@ -132,7 +120,8 @@ const REDIS_KINDS = [
 ];
 
 /** The redis-server nodes behind a Redis kind. */
-const nodesOf = (kind) => (kind.startsWith('redis cluster') ? cluster.nodes : [redis]);
+const nodesOf = (kind) =>
+  kind.startsWith('redis cluster') ? servers.cluster.nodes : [servers.redis];
 
 /**
  * The members of a per-user index as the store holds them, or undefined for
