@@ -281,11 +281,15 @@ impl RedisStore {
             if let Some(link) = js_thread.ready() {
                 return Ok(Conn::JsThread(link));
             }
-            return tokio::time::timeout(self.timeout, js_thread.connect(self.timeout))
-                .await
-                .map_err(|_| Error::store("redis did not accept a connection in time"))?
-                .map(Conn::JsThread)
-                .map_err(|e| store_err("connect", e));
+            let connect = js_thread.connect(self.timeout);
+            return self
+                .connected_in_time(async {
+                    connect
+                        .await
+                        .map(Conn::JsThread)
+                        .map_err(|e| store_err("connect", e))
+                })
+                .await;
         }
         if let Some(conn) = self.current() {
             return Ok(conn);
@@ -311,6 +315,11 @@ impl RedisStore {
             *self.conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(conn.clone());
             Ok(conn)
         };
+        self.connected_in_time(connect).await
+    }
+
+    /// A connection made within the deadline, or the error that says it was not.
+    async fn connected_in_time(&self, connect: impl Future<Output = Result<Conn>>) -> Result<Conn> {
         tokio::time::timeout(self.timeout, connect)
             .await
             .map_err(|_| Error::store("redis did not accept a connection in time"))?
